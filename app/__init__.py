@@ -1,0 +1,1 @@
+"""The application shell: configuration, the one bootstrap that wires everything, and the CLI."""

@@ -1,0 +1,364 @@
+"""The ``nhacviec`` command line: import plans, list tasks and agencies, run the service.
+
+Every command reads its settings once (``--db`` > $NHACVIEC_DATABASE_URL > config file), wires the
+services through ``app.bootstrap`` and prints Vietnamese output. Errors a user can cause are printed
+as one clear line on stderr with a non-zero exit, never as a traceback.
+"""
+
+import json
+import os
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.bootstrap import Services, bootstrap, read_directory
+from app.bundled import sample_plan
+from app.config import Config, ConfigError, DatabaseConfig, load_config
+from app.plan_files import read_plan_source
+from domain.deadlines import DeadlineKind, describe
+from domain.directory_csv import DirectoryFormatError
+from domain.plan_import import PlanDraft, Role, build_plan
+from domain.plans import PlanFormatError, parse_plan
+from storage import repository
+
+app = typer.Typer(
+    help="Nhắc việc: theo dõi, nhắc hạn và tổng hợp tiến độ thực hiện kế hoạch.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Quản trị cơ sở dữ liệu.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class _State:
+    db: str | None = None
+    config_path: Path | None = None
+
+
+_state = _State()
+
+
+class UserError(Exception):
+    """An error the user can fix; printed as one line."""
+
+
+def _config() -> Config:
+    config = load_config(_state.config_path)
+    if _state.db:
+        config = replace(config, database=DatabaseConfig(url=_state.db))
+    return config
+
+
+def _services() -> Services:
+    return bootstrap(_config())
+
+
+@app.callback()
+def _main(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="URL cơ sở dữ liệu (sqlite:///... hoặc postgresql://...)."),
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Tệp cấu hình TOML.")] = None,
+) -> None:
+    _state.db = db
+    _state.config_path = config
+
+
+KIND_LABELS = {
+    DeadlineKind.FIXED: "ngày cụ thể",
+    DeadlineKind.PERIOD_END: "cuối kỳ",
+    DeadlineKind.RECURRING: "định kỳ",
+    DeadlineKind.RANGE: "giai đoạn",
+    DeadlineKind.CONTINUOUS: "thường xuyên",
+    DeadlineKind.CONDITIONAL: "có điều kiện",
+    DeadlineKind.UNKNOWN: "chưa đọc được",
+}
+
+
+def _summary(names: list[str], limit: int = 2) -> str:
+    if len(names) <= limit:
+        return "; ".join(names)
+    return f"{'; '.join(names[:limit])} và {len(names) - limit} cơ quan khác"
+
+
+def _draft_table(draft: PlanDraft, services: Services) -> Table:
+    directory = services.directory()
+    table = Table(title=f"Kế hoạch {draft.number}: {(draft.title or '')[:80]}", show_lines=False)
+    for column in (
+        "TT",
+        "Nhiệm vụ",
+        "Loại hạn",
+        "Hạn",
+        "Thời hạn (nguyên văn)",
+        "Chủ trì",
+        "Số CQ phối hợp",
+    ):
+        table.add_column(column, overflow="fold")
+    for task in draft.tasks:
+        lead = [directory.agencies[a.agency].name for a in task.assignments if a.role is Role.LEAD]
+        support = [a for a in task.assignments if a.role is Role.SUPPORT]
+        due = task.deadline.due.strftime("%d/%m/%Y") if task.deadline.due else "—"
+        table.add_row(
+            task.number,
+            task.title[:60] + ("…" if len(task.title) > 60 else ""),
+            KIND_LABELS[task.deadline.kind],
+            due,
+            task.deadline.text,
+            _summary(lead),
+            str(len(support)),
+        )
+    return table
+
+
+def import_plan(services: Services, path: Path, *, dry_run: bool, number: str | None) -> PlanDraft:
+    source = read_plan_source(path)
+    parsed = parse_plan(source)
+    reminders = services.config.reminders
+    draft = build_plan(
+        parsed,
+        services.directory(),
+        number=number,
+        report_due=(reminders.report_due_month, reminders.report_due_day),
+    )
+    if not dry_run:
+        with services.session() as session:
+            repository.save_plan(session, draft, now=datetime.now(UTC))
+            session.commit()
+    return draft
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Tệp kế hoạch: .txt, .md, .docx, .xlsx hoặc .csv.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Chỉ đọc và hiển thị, không lưu.")
+    ] = False,
+    number: Annotated[
+        str | None, typer.Option("--number", help="Số kế hoạch, khi tệp không ghi.")
+    ] = None,
+) -> None:
+    """Nhập một kế hoạch: đọc bảng nhiệm vụ, thời hạn và cơ quan thực hiện."""
+    services = _services()
+    draft = import_plan(services, file, dry_run=dry_run, number=number)
+    out.print(_draft_table(draft, services))
+    for warning in draft.warnings:
+        err.print(f"[yellow]Cảnh báo:[/yellow] {warning}", highlight=False)
+    verb = "Đã đọc (chưa lưu)" if dry_run else "Đã nhập"
+    out.print(
+        f"{verb} kế hoạch {draft.number}: {len(draft.tasks)} nhiệm vụ, "
+        f"{len(draft.warnings)} cảnh báo."
+    )
+
+
+@app.command("plans")
+def plans_command(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Liệt kê các kế hoạch đã nhập."""
+    services = _services()
+    with services.session() as session:
+        plans = repository.list_plans(session)
+    rows = [
+        {
+            "number": p.number,
+            "issued_on": p.issued_on.isoformat() if p.issued_on else None,
+            "issuer": p.issuer,
+            "title": p.title,
+        }
+        for p in plans
+    ]
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        out.print("Chưa có kế hoạch nào. Dùng: nhacviec import TỆP")
+        return
+    table = Table(title="Các kế hoạch")
+    for column in ("Số", "Ngày", "Cơ quan ban hành", "Trích yếu"):
+        table.add_column(column, overflow="fold")
+    for p in plans:
+        table.add_row(
+            p.number,
+            p.issued_on.strftime("%d/%m/%Y") if p.issued_on else "—",
+            p.issuer or "—",
+            (p.title or "")[:90],
+        )
+    out.print(table)
+
+
+def _resolve_agency(services: Services, name: str) -> str:
+    directory = services.directory()
+    res = directory.resolve(name)
+    if res.agency is None:
+        hint = f" Gần giống: {', '.join(res.suggestions)}." if res.suggestions else ""
+        raise UserError(f"Không tìm thấy cơ quan '{name}'.{hint}")
+    return res.agency
+
+
+@app.command("tasks")
+def tasks_command(
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Số kế hoạch, ví dụ 289/KH-UBND.")
+    ] = None,
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Tên cơ quan (có thể không dấu, viết tắt).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+) -> None:
+    """Liệt kê nhiệm vụ với thời hạn và cơ quan chủ trì, phối hợp."""
+    services = _services()
+    code = _resolve_agency(services, agency) if agency else None
+    with services.session() as session:
+        if plan and not any(p.number == plan for p in repository.list_plans(session)):
+            raise UserError(f"Không có kế hoạch số '{plan}'. Xem: nhacviec plans")
+        tasks = repository.list_tasks(session, plan_number=plan, agency_code=code)
+    directory = services.directory()
+
+    def name(c: str) -> str:
+        return directory.agencies[c].name if c in directory.agencies else c
+
+    rows: list[dict[str, Any]] = [
+        {
+            "plan": t.plan,
+            "number": t.number,
+            "title": t.title,
+            "deadline": {
+                "kind": str(t.deadline.kind),
+                "due": t.deadline.due.isoformat() if t.deadline.due else None,
+                "text": t.deadline.text,
+            },
+            "lead": [name(c) for c in t.lead],
+            "support": [name(c) for c in t.support],
+            "report_duty": t.is_report_duty,
+        }
+        for t in tasks
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not rows:
+        out.print("Không có nhiệm vụ nào phù hợp.")
+        return
+    table = Table(title="Nhiệm vụ")
+    for column in ("Kế hoạch", "TT", "Nhiệm vụ", "Thời hạn", "Hạn", "Chủ trì", "Phối hợp"):
+        table.add_column(column, overflow="fold")
+    for t, r in zip(tasks, rows, strict=True):
+        table.add_row(
+            t.plan,
+            t.number,
+            t.title[:70] + ("…" if len(t.title) > 70 else ""),
+            f"{t.deadline.text}\n[dim]{describe(t.deadline)}[/dim]",
+            t.deadline.due.strftime("%d/%m/%Y") if t.deadline.due else "—",
+            _summary(r["lead"]),
+            str(len(r["support"])),
+        )
+    out.print(table)
+
+
+@app.command("agencies")
+def agencies_command(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+    load: Annotated[
+        Path | None,
+        typer.Option("--load", help="Thay danh bạ bằng thư mục có agencies.csv và groups.csv."),
+    ] = None,
+) -> None:
+    """Danh bạ cơ quan, đơn vị (và nạp danh bạ mới từ CSV)."""
+    services = _services()
+    if load is not None:
+        directory = read_directory(str(load))
+        with services.session() as session:
+            repository.save_directory(session, directory)
+            session.commit()
+        out.print(
+            f"Đã nạp {len(directory.agencies)} cơ quan, {len(directory.groups)} nhóm từ {load}."
+        )
+        return
+    directory = services.directory()
+    agencies = sorted(directory.agencies.values(), key=lambda a: (a.level, a.name))
+    if as_json:
+        rows = [
+            {
+                "code": a.code,
+                "name": a.name,
+                "level": str(a.level),
+                "aliases": list(a.aliases),
+                "valid_from": a.valid_from.isoformat() if a.valid_from else None,
+                "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+                "successor": a.successor,
+            }
+            for a in agencies
+        ]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"Danh bạ: {len(agencies)} cơ quan, đơn vị")
+    for column in ("Mã", "Tên", "Cấp", "Hiệu lực", "Kế thừa"):
+        table.add_column(column, overflow="fold")
+    for a in agencies:
+        span = (
+            f"{a.valid_from or ''} → {a.valid_until or ''}" if a.valid_from or a.valid_until else ""
+        )
+        table.add_row(a.code, a.name, str(a.level), span, a.successor or "")
+    out.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Nâng cấp lược đồ cơ sở dữ liệu lên phiên bản mới nhất."""
+    config = _config()
+    bootstrap(config)
+    out.print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất: {_redact(config.database.url)}")
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Chạy thử trên SQLite: nhập kế hoạch mẫu và hiển thị các nhiệm vụ."""
+    services = _services()
+    draft = import_plan(services, sample_plan(), dry_run=False, number=None)
+    out.print(_draft_table(draft, services))
+    for warning in draft.warnings:
+        err.print(f"[yellow]Cảnh báo:[/yellow] {warning}", highlight=False)
+    out.print(f"Đã nhập kế hoạch mẫu {draft.number} vào {_redact(services.config.database.url)}.")
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr, exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except (UserError, PlanFormatError, ConfigError, DirectoryFormatError) as exc:
+        err.print(f"[red]Lỗi:[/red] {exc}", highlight=False)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("Đã dừng.")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: no traceback for users
+        if os.environ.get("NHACVIEC_DEBUG"):
+            raise
+        err.print(f"[red]Lỗi không mong đợi:[/red] {type(exc).__name__}: {exc}", highlight=False)
+        err.print("Đặt NHACVIEC_DEBUG=1 để xem chi tiết.")
+        sys.exit(2)

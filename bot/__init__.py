@@ -1,0 +1,1 @@
+"""Conversations and chat channels: one channel-agnostic core, one adapter per platform."""

@@ -1,0 +1,217 @@
+"""The reminder outbox: idempotent planning, claiming with a lease, and recording the outcome.
+
+Planning may run any number of times: ``upsert_planned`` inserts only rows whose
+(assignment, occurrence, step, contact) is new. Dispatchers, possibly several processes,
+``claim_due`` rows whose time has come; a claim holds a lease, so a dispatcher that dies leaves its
+rows to be claimed again once the lease runs out. Each ``mark_*`` succeeds only while the row is
+still claimed by the same worker, so a slow worker whose lease expired cannot overwrite the outcome
+recorded by the worker that took over.
+
+``claim_due`` commits (the claim must be visible to other workers before anything is sent, and
+SQLite must not stay locked while a message travels); the ``mark_*`` functions leave committing to
+the caller, like the rest of storage. Every delivery outcome also leaves a ``DeliveryAttempt`` row.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select, update
+
+from storage.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderState
+
+# SQLite allows 32766 bound values per statement; a reminder row binds about twenty.
+_INSERT_CHUNK = 500
+
+
+def upsert_planned(session: Session, rows: Sequence[Reminder]) -> int:
+    """Insert the planned reminders that are not in the outbox yet; the number inserted.
+
+    ``rows`` are unsaved ``Reminder`` objects; ids are ignored. Conflicts on either unique key
+    (per assignment, or per coordinator notice when ``assignment_id`` is None) are skipped.
+    """
+    dialect = session.get_bind().dialect.name
+    columns = [name for name in Reminder.model_fields if name != "id"]
+    values = [{name: getattr(row, name) for name in columns} for row in rows]
+    inserted = 0
+    for start in range(0, len(values), _INSERT_CHUNK):
+        chunk = values[start : start + _INSERT_CHUNK]
+        if dialect == "postgresql":
+            statement: Any = postgresql.insert(Reminder).values(chunk).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            statement = sqlite.insert(Reminder).values(chunk).on_conflict_do_nothing()
+        else:
+            raise NotImplementedError(f"upsert_planned does not support {dialect}")
+        # SQLAlchemy keeps the row count of an INSERT only when asked to.
+        result = session.connection().execute(
+            statement, execution_options={"preserve_rowcount": True}
+        )
+        inserted += result.rowcount
+    return inserted
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """Rows a dispatcher may take at ``now``: due, and pending, retryable, or with a dead lease."""
+    state = col(Reminder.state)
+    next_attempt = col(Reminder.next_attempt_at)
+    return and_(
+        col(Reminder.send_at) <= now,
+        or_(
+            and_(
+                state == ReminderState.PENDING,
+                or_(next_attempt.is_(None), next_attempt <= now),
+            ),
+            and_(state == ReminderState.FAILED, next_attempt <= now),
+            and_(state == ReminderState.CLAIMED, col(Reminder.lease_until) < now),
+        ),
+    )
+
+
+def claim_due(
+    session: Session, now: datetime, worker: str, lease: timedelta, limit: int
+) -> list[Reminder]:
+    """Claim up to ``limit`` due rows for ``worker`` until ``now + lease``, oldest first; commits.
+
+    The rows come back detached from the session, as they were when claimed. A claim counts as an
+    attempt (``attempts`` + 1), so a row that kills its dispatcher is not retried for ever.
+    """
+    if limit <= 0:
+        return []
+    bind = session.get_bind()
+    oldest_first = (col(Reminder.send_at), col(Reminder.id))
+    claim = {
+        "state": ReminderState.CLAIMED.value,
+        "claimed_by": worker,
+        "lease_until": now + lease,
+        "attempts": col(Reminder.attempts) + 1,
+    }
+    if bind.dialect.name == "postgresql":
+        # Rows another worker is claiming right now are locked: skip them rather than wait.
+        ids = session.exec(
+            select(Reminder.id)
+            .where(claimable(now))
+            .order_by(*oldest_first)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        targets: ColumnElement[bool] = col(Reminder.id).in_(ids)
+    else:
+        # SQLite has one writer at a time: the UPDATE below is atomic, and re-checking the
+        # condition on the same rows makes it correct even without the subquery's snapshot.
+        picked = select(Reminder.id).where(claimable(now)).order_by(*oldest_first).limit(limit)
+        targets = and_(col(Reminder.id).in_(picked.scalar_subquery()), claimable(now))
+
+    statement = update(Reminder).where(targets).values(**claim)
+    options = {"synchronize_session": False}
+    if bind.dialect.update_returning:
+        returned = session.exec(
+            statement.returning(Reminder),
+            execution_options={**options, "populate_existing": True},
+        )
+        claimed = list(returned.scalars().all())
+    else:
+        # SQLite before 3.35 has no RETURNING. The write lock taken by the UPDATE is held until
+        # commit, so the rows carrying this exact lease are the ones just claimed.
+        session.exec(statement, execution_options=options)
+        claimed = list(
+            session.exec(
+                select(Reminder)
+                .where(
+                    Reminder.state == ReminderState.CLAIMED,
+                    Reminder.claimed_by == worker,
+                    Reminder.lease_until == now + lease,
+                )
+                .execution_options(populate_existing=True)
+            ).all()
+        )
+    claimed.sort(key=lambda r: (r.send_at, r.id or 0))
+    for reminder in claimed:
+        session.expunge(reminder)
+    session.commit()
+    return claimed
+
+
+def mark_sent(
+    session: Session, reminder_id: int, worker: str, now: datetime, batch_id: str | None = None
+) -> bool:
+    """Record a delivery; False (and nothing changed) if ``worker`` no longer holds the claim."""
+    values = {"state": ReminderState.SENT.value, "sent_at": now, "batch_id": batch_id}
+    return _finish(session, reminder_id, worker, values, now, AttemptOutcome.SENT, None, batch_id)
+
+
+def mark_failed(
+    session: Session,
+    reminder_id: int,
+    worker: str,
+    now: datetime,
+    error: str,
+    retry_at: datetime | None,
+) -> bool:
+    """Record a failed try: retried from ``retry_at``, or given up for good when it is None."""
+    values = {
+        "state": ReminderState.FAILED.value,
+        "last_error": error,
+        "next_attempt_at": retry_at,
+    }
+    outcome = AttemptOutcome.TRANSIENT if retry_at is not None else AttemptOutcome.PERMANENT
+    return _finish(session, reminder_id, worker, values, now, outcome, error, None)
+
+
+def mark_unreachable(
+    session: Session, reminder_id: int, worker: str, now: datetime, error: str
+) -> bool:
+    """The chat refuses messages (bot blocked, user gone): stop trying this row."""
+    values = {"state": ReminderState.UNREACHABLE.value, "last_error": error}
+    return _finish(
+        session, reminder_id, worker, values, now, AttemptOutcome.UNREACHABLE, error, None
+    )
+
+
+def mark_skipped(
+    session: Session, reminder_id: int, worker: str, now: datetime, reason: str
+) -> bool:
+    """Nothing was sent because it is no longer worth sending (task done, contact gone)."""
+    values = {"state": ReminderState.SKIPPED.value, "skip_reason": reason}
+    return _finish(session, reminder_id, worker, values, now, None, None, None)
+
+
+def _finish(
+    session: Session,
+    reminder_id: int,
+    worker: str,
+    values: dict[str, Any],
+    now: datetime,
+    outcome: AttemptOutcome | None,
+    error: str | None,
+    batch_id: str | None,
+) -> bool:
+    result = session.exec(
+        update(Reminder)
+        .where(
+            col(Reminder.id) == reminder_id,
+            col(Reminder.state) == ReminderState.CLAIMED,
+            col(Reminder.claimed_by) == worker,
+        )
+        .values(lease_until=None, **values),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    if result.rowcount != 1:
+        return False
+    if outcome is not None:
+        contact_id = session.exec(
+            select(Reminder.contact_id).where(Reminder.id == reminder_id)
+        ).one()
+        session.add(
+            DeliveryAttempt(
+                reminder_id=reminder_id,
+                contact_id=contact_id,
+                at=now,
+                outcome=outcome.value,
+                error=error,
+                batch_id=batch_id,
+            )
+        )
+        session.flush()
+    return True
