@@ -87,38 +87,38 @@ def claim_due(
         "lease_until": now + lease,
         "attempts": col(Reminder.attempts) + 1,
     }
+    picked = select(Reminder.id).where(claimable(now)).order_by(*oldest_first).limit(limit)
+    returning = bind.dialect.update_returning
+    ids: Sequence[int | None] = ()
     if bind.dialect.name == "postgresql":
         # Rows another worker is claiming right now are locked: skip them rather than wait.
-        ids = session.exec(
-            select(Reminder.id)
-            .where(claimable(now))
-            .order_by(*oldest_first)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        ids = session.exec(picked.with_for_update(skip_locked=True)).all()
         targets: ColumnElement[bool] = col(Reminder.id).in_(ids)
-    else:
-        # SQLite has one writer at a time: the UPDATE below is atomic, and re-checking the
-        # condition on the same rows makes it correct even without the subquery's snapshot.
-        picked = select(Reminder.id).where(claimable(now)).order_by(*oldest_first).limit(limit)
+    elif returning:
+        # SQLite has one writer at a time, so this single UPDATE is atomic; re-checking the
+        # condition keeps it correct whatever snapshot the subquery saw.
         targets = and_(col(Reminder.id).in_(picked.scalar_subquery()), claimable(now))
+    else:
+        ids = session.exec(picked).all()
+        targets = and_(col(Reminder.id).in_(ids), claimable(now))
 
     statement = update(Reminder).where(targets).values(**claim)
     options = {"synchronize_session": False}
-    if bind.dialect.update_returning:
-        returned = session.exec(
+    if returning:
+        result = session.exec(
             statement.returning(Reminder),
             execution_options={**options, "populate_existing": True},
         )
-        claimed = list(returned.scalars().all())
+        claimed = list(result.scalars().all())
     else:
-        # SQLite before 3.35 has no RETURNING. The write lock taken by the UPDATE is held until
-        # commit, so the rows carrying this exact lease are the ones just claimed.
+        # SQLite before 3.35 has no RETURNING. The UPDATE holds the write lock until commit, so
+        # the candidates now carrying this worker's exact lease are the ones it just claimed.
         session.exec(statement, execution_options=options)
         claimed = list(
             session.exec(
                 select(Reminder)
                 .where(
+                    col(Reminder.id).in_(ids),
                     Reminder.state == ReminderState.CLAIMED,
                     Reminder.claimed_by == worker,
                     Reminder.lease_until == now + lease,

@@ -119,14 +119,18 @@ def _migrated(backend: str, url: str) -> Iterator[Database]:
 @pytest.fixture
 def engine(database: Database) -> Engine:
     """The session's database for ``backend``, emptied (ids restarting at 1) for this test."""
-    tables = [table.name for table in SQLModel.metadata.sorted_tables]
+    # DELETE beats TRUNCATE on tables this small (no exclusive locks, no new files).
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
     with database.engine.begin() as connection:
+        for table in tables:
+            connection.exec_driver_sql(f'DELETE FROM "{table.name}"')
         if database.backend == "postgresql":
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            connection.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-        else:
-            for name in reversed(tables):
-                connection.exec_driver_sql(f'DELETE FROM "{name}"')
+            for table in tables:
+                if "id" in table.columns:
+                    connection.execute(
+                        text("SELECT setval(pg_get_serial_sequence(:t, 'id'), 1, false)"),
+                        {"t": table.name},
+                    )
     return database.engine
 
 

@@ -101,6 +101,7 @@ class _Failure:
     method: str
     chat_id: int | str | None
     error: ApiError
+    skip: int = 0  # matching calls to let through first
 
     def matches(self, method: str, params: dict[str, Any]) -> bool:
         if method != self.method:
@@ -320,22 +321,34 @@ class FakeBotApi:
         status: int = 403,
         description: str = "Forbidden: bot was blocked by the user",
         parameters: dict[str, Any] | None = None,
+        *,
+        skip: int = 0,
     ) -> None:
-        """The next call of ``method`` (to ``chat_id``, if given) fails once with this error."""
+        """The next call of ``method`` (to ``chat_id``, if given) fails once with this error.
+
+        With ``skip``, that many matching calls succeed first (to fail the 2nd part of a text).
+        """
         with self._lock:
             self._state.failures.append(
-                _Failure(method, chat_id, ApiError(status, description, parameters))
+                _Failure(method, chat_id, ApiError(status, description, parameters), skip)
             )
 
     def rate_limit_next(
-        self, method: str, retry_after: int = 3, chat_id: int | str | None = None
+        self,
+        method: str,
+        retry_after: int = 3,
+        chat_id: int | str | None = None,
+        *,
+        skip: int = 0,
     ) -> None:
+        """The next matching call gets Telegram's 429 with ``retry_after`` seconds."""
         self.fail_next(
             method,
             chat_id,
             status=429,
             description=f"Too Many Requests: retry after {retry_after}",
             parameters={"retry_after": retry_after},
+            skip=skip,
         )
 
     def migrate_chat(self, old_id: int, new_id: int) -> None:
@@ -459,6 +472,9 @@ class FakeBotApi:
     def _raise_scripted_failure(self, method: str, params: dict[str, Any]) -> None:
         for index, failure in enumerate(self._state.failures):
             if failure.matches(method, params):
+                if failure.skip > 0:
+                    failure.skip -= 1
+                    continue
                 del self._state.failures[index]
                 raise failure.error
         new_id = self._state.migrated.get(str(params.get("chat_id")))
