@@ -339,3 +339,26 @@ class KeyValue(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SentMessage(SQLModel, table=True):
+    """A chat message the dispatcher sent, and the items it carried.
+
+    A person who answers by replying to a digest is bound to its items through this row.
+    ``items`` is a list of ``[assignment_id, occurrence]`` pairs in the order they were shown.
+    """
+
+    __tablename__ = "sent_message"
+    __table_args__ = (
+        UniqueConstraint("channel", "chat_id", "message_id"),
+        _one_of("channel", Channel),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    chat_id: str
+    message_id: str
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    batch_id: str | None = Field(default=None, index=True)
+    items: list[Any] = Field(default_factory=list, sa_type=JSON)
+    sent_at: datetime = Field(sa_type=UTCDateTime)

@@ -193,7 +193,9 @@ class FakeBotApi:
     def start(self, timeout: float = 10.0) -> str:
         if self._thread is not None:
             raise RuntimeError("FakeBotApi already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto given explicitly: asyncio sets TCP_NODELAY only on IPPROTO_TCP sockets, and
+        # without it every answer waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         sock.listen(64)

@@ -249,7 +249,7 @@ def test_the_bundled_sample_plan() -> None:
     assert (plan.duty.recipient_text, plan.duty.frequency) == ("Sở Nội vụ", Frequency.YEARLY)
     assert (plan.duty.due_month, plan.duty.due_day) == (12, 15)
     deadlines = {r.deadline_text for r in plan.rows}
-    assert {"Quý II/2026", "Thường xuyên", "Trước ngày 15/12 hằng năm"} <= deadlines
+    assert {"Quý II/2026", "Thường xuyên", "Quý IV/2025"} <= deadlines
     assert "Năm 2026, sau khi có hướng dẫn của Bộ" in deadlines
     assert plan.warnings == ()
 

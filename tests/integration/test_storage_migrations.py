@@ -21,6 +21,7 @@ TABLES = {
     "plan",
     "progress_report",
     "reminder",
+    "sent_message",
     "task",
 }
 

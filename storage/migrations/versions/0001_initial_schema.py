@@ -338,11 +338,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_attempt")),
     )
     op.create_index(op.f("ix_delivery_attempt_reminder_id"), "delivery_attempt", ["reminder_id"])
+    op.create_table(
+        "sent_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(), nullable=False),
+        sa.Column("chat_id", sa.String(), nullable=False),
+        sa.Column("message_id", sa.String(), nullable=False),
+        sa.Column("contact_id", sa.Integer(), nullable=True),
+        sa.Column("batch_id", sa.String(), nullable=True),
+        sa.Column("items", sa.JSON(), nullable=False),
+        _timestamp("sent_at", nullable=False),
+        sa.CheckConstraint(f"channel IN {_CHANNELS}", name=op.f("ck_sent_message_channel")),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contact.id"], name=op.f("fk_sent_message_contact_id_contact")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sent_message")),
+        sa.UniqueConstraint(
+            "channel", "chat_id", "message_id",
+            name=op.f("uq_sent_message_channel_chat_id_message_id"),
+        ),
+    )
+    op.create_index(op.f("ix_sent_message_batch_id"), "sent_message", ["batch_id"])
 
 
 def downgrade() -> None:
     # Dropping a table drops its indexes; children first for the foreign keys.
     for table in (
+        "sent_message",
         "delivery_attempt",
         "reminder",
         "progress_report",
