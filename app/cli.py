@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app import cli_report
 from app.bootstrap import Services, bootstrap, read_directory
 from app.bundled import sample_plan
 from app.config import Config, ConfigError, DatabaseConfig, load_config
@@ -93,6 +94,9 @@ def _summary(names: list[str], limit: int = 2) -> str:
     return f"{'; '.join(names[:limit])} và {len(names) - limit} cơ quan khác"
 
 
+SHOWN_ROWS = 100  # a 2,000-row plan is checked with `tasks --json`, not on screen
+
+
 def _draft_table(draft: PlanDraft, services: Services) -> Table:
     directory = services.directory()
     table = Table(title=f"Kế hoạch {draft.number}: {(draft.title or '')[:80]}", show_lines=False)
@@ -106,7 +110,8 @@ def _draft_table(draft: PlanDraft, services: Services) -> Table:
         "Số CQ phối hợp",
     ):
         table.add_column(column, overflow="fold")
-    for task in draft.tasks:
+    shown = draft.tasks if len(draft.tasks) <= SHOWN_ROWS else draft.tasks[: SHOWN_ROWS - 1]
+    for task in shown:
         lead = [directory.agencies[a.agency].name for a in task.assignments if a.role is Role.LEAD]
         support = [a for a in task.assignments if a.role is Role.SUPPORT]
         due = task.deadline.due.strftime("%d/%m/%Y") if task.deadline.due else "—"
@@ -119,6 +124,9 @@ def _draft_table(draft: PlanDraft, services: Services) -> Table:
             _summary(lead),
             str(len(support)),
         )
+    if len(shown) < len(draft.tasks):
+        rest = len(draft.tasks) - len(shown)
+        table.add_row("…", f"và {rest} nhiệm vụ khác (xem: nhacviec tasks --plan {draft.number})")
     return table
 
 
@@ -339,6 +347,9 @@ def demo_command() -> None:
     for warning in draft.warnings:
         err.print(f"[yellow]Cảnh báo:[/yellow] {warning}", highlight=False)
     out.print(f"Đã nhập kế hoạch mẫu {draft.number} vào {_redact(services.config.database.url)}.")
+
+
+cli_report.register(app, _services)
 
 
 def main() -> None:

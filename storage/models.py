@@ -362,3 +362,22 @@ class SentMessage(SQLModel, table=True):
     batch_id: str | None = Field(default=None, index=True)
     items: list[Any] = Field(default_factory=list, sa_type=JSON)
     sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class InboundEvent(SQLModel, table=True):
+    """A webhook event already taken in, so a platform's redelivery is processed only once.
+
+    ``event_id`` is the platform's own id (Zalo's ``msg_id``, or a key built from the event when it
+    has none). Rows are only useful for as long as a platform may redeliver: prune old ones.
+    """
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (
+        UniqueConstraint("channel", "event_id"),
+        _one_of("channel", Channel),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    event_id: str
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from domain.agencies import Directory
@@ -145,13 +147,23 @@ def save_plan(session: Session, draft: PlanDraft, now: datetime) -> SaveResult:
     plan_id = _id(plan.id)
 
     tasks = {t.number: t for t in session.exec(select(Task).where(Task.plan_id == plan_id))}
-    assignments: dict[int, list[Assignment]] = defaultdict(list)
-    for assignment in session.exec(
-        select(Assignment)
+    # Plans with groups expand to hundreds of thousands of assignments: handle them as plain rows
+    # and write them in bulk, not as ORM objects.
+    existing: dict[int, list[_AssignmentRow]] = defaultdict(list)
+    rows = session.execute(
+        sa_select(
+            col(Assignment.id),
+            col(Assignment.task_id),
+            col(Assignment.agency_code),
+            col(Assignment.role),
+            col(Assignment.via_group),
+            col(Assignment.active),
+        )
         .join(Task, col(Task.id) == col(Assignment.task_id))
-        .where(Task.plan_id == plan_id)
-    ):
-        assignments[assignment.task_id].append(assignment)
+        .where(col(Task.plan_id) == plan_id)
+    )
+    for row in rows:
+        existing[row[1]].append(_AssignmentRow(row[0], row[2], row[3], row[4], row[5]))
 
     added = updated = deactivated = 0
     pairs: list[tuple[TaskDraft, Task, bool]] = []
@@ -167,10 +179,12 @@ def save_plan(session: Session, draft: PlanDraft, now: datetime) -> SaveResult:
             pairs.append((task_draft, task, _assign(task, values)))
     session.flush()
 
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for task_draft, task, changed in pairs:
         task_id = _id(task.id)
         assignments_changed = _sync_assignments(
-            session, task_id, task_draft.assignments, assignments[task_id]
+            task_id, task_draft.assignments, existing[task_id], inserts, updates
         )
         if task_draft.number in tasks and (changed or assignments_changed):
             updated += 1
@@ -179,12 +193,19 @@ def save_plan(session: Session, draft: PlanDraft, now: datetime) -> SaveResult:
     for number, task in tasks.items():
         if number in wanted:
             continue
-        for assignment in assignments[_id(task.id)]:
-            assignment.active = False
+        updates.extend(
+            {"id": a.id, "via_group": a.via_group, "active": False}
+            for a in existing[_id(task.id)]
+            if a.active
+        )
         if task.active:
             task.active = False
             deactivated += 1
     session.flush()
+    if inserts:
+        session.execute(insert(Assignment.__table__), inserts)  # type: ignore[attr-defined]
+    if updates:
+        session.execute(update(Assignment), updates)
     return SaveResult(plan_id, created, added, updated, deactivated)
 
 
@@ -215,12 +236,23 @@ def _assign(row: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
+@dataclass(frozen=True, slots=True)
+class _AssignmentRow:
+    id: int
+    agency_code: str
+    role: str
+    via_group: str | None
+    active: bool
+
+
 def _sync_assignments(
-    session: Session,
     task_id: int,
     drafts: Iterable[AssignmentDraft],
-    existing: Sequence[Assignment],
+    existing: Sequence[_AssignmentRow],
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
 ) -> bool:
+    """Collect the inserts and updates that make a task's assignments match its draft."""
     by_key = {(a.agency_code, a.role): a for a in existing}
     wanted: dict[tuple[str, str], AssignmentDraft] = {}
     for draft in drafts:
@@ -229,20 +261,22 @@ def _sync_assignments(
     for key, draft in wanted.items():
         row = by_key.get(key)
         if row is None:
-            session.add(
-                Assignment(
-                    task_id=task_id,
-                    agency_code=draft.agency,
-                    role=draft.role.value,
-                    via_group=draft.via_group,
-                )
+            inserts.append(
+                {
+                    "task_id": task_id,
+                    "agency_code": draft.agency,
+                    "role": draft.role.value,
+                    "via_group": draft.via_group,
+                    "active": True,
+                }
             )
             changed = True
-        else:
-            changed |= _assign(row, {"via_group": draft.via_group, "active": True})
+        elif row.via_group != draft.via_group or not row.active:
+            updates.append({"id": row.id, "via_group": draft.via_group, "active": True})
+            changed = True
     for key, row in by_key.items():
         if key not in wanted and row.active:
-            row.active = False
+            updates.append({"id": row.id, "via_group": row.via_group, "active": False})
             changed = True
     return changed
 

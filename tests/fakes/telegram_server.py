@@ -231,6 +231,15 @@ class FakeBotApi:
             self._socket.close()
         self._thread = None
 
+    def reset(self) -> None:
+        """Forget updates, records, scripted failures, migrations, webhook and commands.
+
+        For a server shared by several tests (a module- or session-scoped fixture).
+        """
+        with self._lock:
+            self._state = _State()
+            self._changed.notify_all()
+
     def __enter__(self) -> FakeBotApi:
         self.start()
         return self

@@ -16,6 +16,7 @@ TABLES = {
     "contact",
     "delivery_attempt",
     "group_member",
+    "inbound_event",
     "invite",
     "key_value",
     "plan",

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.error import Conflict
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -346,6 +347,33 @@ async def test_get_updates_confirms_with_offset(api: FakeBotApi, bot: ExtBot[Any
     assert api.pending_updates == 0
 
 
+async def test_get_updates_conflicts_with_a_webhook(api: FakeBotApi, bot: ExtBot[Any]) -> None:
+    await bot.set_webhook("https://nhacviec.example.vn/telegram")
+
+    with pytest.raises(Conflict):
+        await bot.get_updates(timeout=0)
+    await bot.delete_webhook()
+    assert await bot.get_updates(timeout=0) == ()
+
+
+def test_wait_for_gives_up_with_timeout_error(api: FakeBotApi) -> None:
+    with pytest.raises(TimeoutError):
+        api.wait_for(lambda a: len(a.sent) > 0, timeout=0.05)
+
+
+async def test_reset_forgets_everything(api: FakeBotApi, bot: ExtBot[Any]) -> None:
+    api.push_text(USER, USER, "còn chờ")
+    api.fail_next("sendMessage")
+    api.migrate_chat(GROUP, SUPERGROUP)
+
+    api.reset()
+    await bot.send_message(GROUP, "Sau khi đặt lại")
+
+    assert api.pending_updates == 0
+    assert [(name, params["chat_id"]) for name, params in api.calls] == [("sendMessage", GROUP)]
+    assert api.texts_for(GROUP) == ["Sau khi đặt lại"]
+
+
 async def _polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await app.initialize()
     await app.start()
@@ -368,14 +396,15 @@ async def test_polling_application_receives_pushed_text(api: FakeBotApi) -> None
     async def on_text(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None and update.message is not None
         received.append((update.effective_chat.id, update.message.text or ""))
-        await update.message.reply_text("Đã ghi nhận.")
         handled.set()
+        await update.message.reply_text("Đã ghi nhận.")
 
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
     await _polling(app)
     try:
         api.push_text(USER, USER, "Đã hoàn thành 80%")
         await asyncio.wait_for(handled.wait(), timeout=10)
+        await api.wait_for_async(lambda a: len(a.sent) == 1, timeout=10)
     finally:
         await _stop(app)
 

@@ -1,4 +1,4 @@
-"""Initial schema: directory, plans and tasks, contacts, progress, the reminder outbox.
+"""Initial schema: directory, plans, tasks, contacts, progress, reminder outbox, webhook events.
 
 Revision ID: 0001
 Revises:
@@ -360,10 +360,25 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_sent_message_batch_id"), "sent_message", ["batch_id"])
 
+    op.create_table(
+        "inbound_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(), nullable=False),
+        sa.Column("event_id", sa.String(), nullable=False),
+        _timestamp("received_at", nullable=False),
+        sa.CheckConstraint(f"channel IN {_CHANNELS}", name=op.f("ck_inbound_event_channel")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_event")),
+        sa.UniqueConstraint(
+            "channel", "event_id", name=op.f("uq_inbound_event_channel_event_id")
+        ),
+    )
+    op.create_index(op.f("ix_inbound_event_received_at"), "inbound_event", ["received_at"])
+
 
 def downgrade() -> None:
     # Dropping a table drops its indexes; children first for the foreign keys.
     for table in (
+        "inbound_event",
         "sent_message",
         "delivery_attempt",
         "reminder",

@@ -1,0 +1,1 @@
+"""The Zalo Official Account channel: API client, access tokens, and the Channel adapter."""

@@ -1,0 +1,319 @@
+"""The reads and writes around the reminder outbox that storage/outbox.py does not cover.
+
+Planning reads every active assignment as a ``domain.reminders.AssignmentView`` (with the
+occurrences already reported done) and remembers when it last ran; the dispatcher reads what it
+needs to word a digest, records each chat message it sent (so a reply can be bound to its items),
+hands back claims it could not use yet, and queues coordinator notices. Nothing here commits.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlmodel import Session, col, delete, select, update
+
+from domain.deadlines import Deadline, DeadlineKind
+from domain.plan_import import Role
+from domain.reminders import AssignmentView
+from storage.mapping import deadline_of
+from storage.models import (
+    Assignment,
+    Audience,
+    KeyValue,
+    Plan,
+    ProgressKind,
+    ProgressReport,
+    Reminder,
+    ReminderState,
+    Review,
+    SentMessage,
+    Task,
+)
+from storage.outbox import upsert_planned
+
+LAST_PLANNING_KEY = "scheduler.last_planning"
+NOTICE_STEP = "notice"
+_IN_CHUNK = 5000  # ids per IN (...) list: well under every driver's limit on bound values
+
+
+def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningInput:
+    views: list[AssignmentView]
+    coordinators: dict[str, str | None]  # plan number -> its coordinating agency's code
+
+
+def _counts_as_done() -> ColumnElement[bool]:
+    """A "done" report counts until a coordinator returns it (pending review stops the nagging:
+    the agency said it is done; a returned one means it is not)."""
+    review = col(ProgressReport.review)
+    return and_(
+        ProgressReport.kind == ProgressKind.DONE,
+        or_(review.is_(None), review != Review.RETURNED),
+    )
+
+
+def planning_input(session: Session) -> PlanningInput:
+    """Every active assignment of every active task, as the planner sees it."""
+    tasks: dict[int, tuple[str, date | None, Task, Deadline]] = {}
+    coordinators: dict[str, str | None] = {}
+    for task, number, issued_on, coordinator in session.exec(
+        select(Task, Plan.number, Plan.issued_on, Plan.coordinator)
+        .join(Plan, col(Plan.id) == col(Task.plan_id))
+        .where(col(Task.active).is_(True))
+    ):
+        if task.id is not None:
+            tasks[task.id] = (number, issued_on, task, deadline_of(task))
+        coordinators[number] = coordinator
+
+    done: dict[int, set[str]] = defaultdict(set)
+    for assignment_id, occurrence in session.exec(
+        select(ProgressReport.assignment_id, ProgressReport.occurrence).where(_counts_as_done())
+    ):
+        done[assignment_id].add(occurrence)
+
+    views: list[AssignmentView] = []
+    frozen: dict[int, frozenset[str]] = {}
+    for assignment_id, task_id, agency, role in session.exec(
+        select(Assignment.id, Assignment.task_id, Assignment.agency_code, Assignment.role)
+        .where(col(Assignment.active).is_(True))
+        .order_by(col(Assignment.id))
+    ):
+        found = tasks.get(task_id)
+        if found is None or assignment_id is None:
+            continue  # the task was deactivated by a re-import
+        number, issued_on, task, deadline = found
+        if assignment_id in done:
+            frozen[assignment_id] = frozenset(done[assignment_id])
+        views.append(
+            AssignmentView(
+                assignment_id=assignment_id,
+                agency=agency,
+                role=Role(role),
+                plan=number,
+                task=task.number,
+                title=task.title,
+                deadline=deadline,
+                plan_date=issued_on,
+                precondition_met_on=task.precondition_met_on,
+                done=frozen.get(assignment_id, frozenset()),
+            )
+        )
+    return PlanningInput(views, coordinators)
+
+
+def last_planning(session: Session) -> datetime | None:
+    row = session.get(KeyValue, LAST_PLANNING_KEY)
+    return None if row is None else datetime.fromisoformat(row.value)
+
+
+def set_last_planning(session: Session, now: datetime) -> None:
+    row = session.get(KeyValue, LAST_PLANNING_KEY)
+    if row is None:
+        session.add(KeyValue(key=LAST_PLANNING_KEY, value=now.isoformat(), updated_at=now))
+    elif datetime.fromisoformat(row.value) < now:  # a slower, older run must not move it back
+        row.value = now.isoformat()
+        row.updated_at = now
+    session.flush()
+
+
+# --- dispatching ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentDetail:
+    """What a digest line says about the assignment a reminder row belongs to."""
+
+    assignment_id: int
+    agency_code: str
+    role: Role
+    plan: str
+    coordinator: str | None
+    task: str
+    title: str
+    deadline_text: str
+    deadline_kind: DeadlineKind
+    precondition_met_on: date | None
+    active: bool  # both the assignment and its task are still in the plan
+
+
+def assignment_details(session: Session, ids: Iterable[int]) -> dict[int, AssignmentDetail]:
+    wanted = sorted(set(ids))
+    found: dict[int, AssignmentDetail] = {}
+    for chunk in _chunks(wanted):
+        for assignment, task, number, coordinator in session.exec(
+            select(Assignment, Task, Plan.number, Plan.coordinator)
+            .join(Task, col(Task.id) == col(Assignment.task_id))
+            .join(Plan, col(Plan.id) == col(Task.plan_id))
+            .where(col(Assignment.id).in_(chunk))
+        ):
+            if assignment.id is None:
+                continue
+            found[assignment.id] = AssignmentDetail(
+                assignment_id=assignment.id,
+                agency_code=assignment.agency_code,
+                role=Role(assignment.role),
+                plan=number,
+                coordinator=coordinator,
+                task=task.number,
+                title=task.title,
+                deadline_text=task.deadline_text,
+                deadline_kind=DeadlineKind(task.deadline_kind),
+                precondition_met_on=task.precondition_met_on,
+                active=assignment.active and task.active,
+            )
+    return found
+
+
+def done_occurrences(session: Session, assignment_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """The (assignment, occurrence) pairs among ``assignment_ids`` reported done."""
+    wanted = sorted(set(assignment_ids))
+    pairs: set[tuple[int, str]] = set()
+    for chunk in _chunks(wanted):
+        pairs.update(
+            session.exec(
+                select(ProgressReport.assignment_id, ProgressReport.occurrence).where(
+                    col(ProgressReport.assignment_id).in_(chunk), _counts_as_done()
+                )
+            ).all()
+        )
+    return pairs
+
+
+def record_sent_message(
+    session: Session,
+    *,
+    channel: str,
+    chat_id: str,
+    message_id: str,
+    contact_id: int | None,
+    batch_id: str,
+    items: Sequence[tuple[int, str]],
+    sent_at: datetime,
+) -> None:
+    """Remember a message and the items it showed, in order.
+
+    A message id seen before in that chat replaces the old row: only channels whose ids restart
+    (the console, after a restart) reuse them, and the newer message is the one a reply means.
+    """
+    session.exec(
+        delete(SentMessage).where(
+            col(SentMessage.channel) == channel,
+            col(SentMessage.chat_id) == chat_id,
+            col(SentMessage.message_id) == message_id,
+        )
+    )
+    session.add(
+        SentMessage(
+            channel=channel,
+            chat_id=chat_id,
+            message_id=message_id,
+            contact_id=contact_id,
+            batch_id=batch_id,
+            items=[[assignment_id, occurrence] for assignment_id, occurrence in items],
+            sent_at=sent_at,
+        )
+    )
+    session.flush()
+
+
+def release_claims(
+    session: Session, ids: Sequence[int], worker: str, retry_at: datetime
+) -> int:
+    """Give claimed rows back untouched, to be claimed again from ``retry_at``.
+
+    For rows that were never tried (their channel is paused): the claim does not count as an
+    attempt. Only rows ``worker`` still holds are released; the number released.
+    """
+    attempts = col(Reminder.attempts)
+    released = 0
+    for chunk in _chunks(list(ids)):
+        result = session.exec(
+            update(Reminder)
+            .where(
+                col(Reminder.id).in_(chunk),
+                col(Reminder.state) == ReminderState.CLAIMED,
+                col(Reminder.claimed_by) == worker,
+            )
+            .values(
+                state=ReminderState.PENDING.value,
+                claimed_by=None,
+                lease_until=None,
+                next_attempt_at=retry_at,
+                attempts=case((attempts > 0, attempts - 1), else_=0),
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        released += result.rowcount
+    return released
+
+
+def next_due(session: Session) -> datetime | None:
+    """The earliest moment a row becomes claimable, or None when nothing is waiting.
+
+    A clock driving the dispatcher (a simulation, a test) jumps straight there.
+    """
+    send_at, next_attempt = col(Reminder.send_at), col(Reminder.next_attempt_at)
+    later = case((next_attempt > send_at, next_attempt), else_=send_at)
+    state = col(Reminder.state)
+    moments: list[datetime | None] = [
+        session.exec(select(func.min(later)).where(state == ReminderState.PENDING)).one(),
+        session.exec(
+            select(func.min(later)).where(
+                state == ReminderState.FAILED, next_attempt.is_not(None)
+            )
+        ).one(),
+        session.exec(
+            select(func.min(col(Reminder.lease_until))).where(state == ReminderState.CLAIMED)
+        ).one(),
+    ]
+    known = [_aware(m) for m in moments if m is not None]
+    return min(known) if known else None
+
+
+def _aware(moment: Any) -> datetime:
+    # min() over a CASE loses the column type: SQLite hands back text, PostgreSQL a timestamptz.
+    value = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def queue_notices(
+    session: Session,
+    *,
+    key: str,
+    contact_ids: Iterable[int],
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Queue one coordinator notice per contact, due now; the number actually queued.
+
+    ``key`` names the event (stored as the occurrence): the same key for the same contact is
+    queued once, so a notice repeated by two dispatchers or a retry reaches each person once.
+    """
+    rows = [
+        Reminder(
+            assignment_id=None,
+            occurrence=key,
+            step=NOTICE_STEP,
+            audience=Audience.COORDINATOR.value,
+            contact_id=contact_id,
+            due=None,
+            send_at=now,
+            payload=payload,
+            created_at=now,
+        )
+        for contact_id in sorted(set(contact_ids))
+    ]
+    return upsert_planned(session, rows) if rows else 0

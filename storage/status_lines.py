@@ -1,0 +1,455 @@
+"""From the stored plans and progress to the status lines every report and chat answer is built on.
+
+``domain.status`` decides the state of one assignment for one occurrence; this module finds, in the
+database, which assignments and occurrences there are at a given day and which reports belong to
+each, in two queries (assignments with their tasks and plans; reports), grouped in Python.
+
+Decisions (written down so that the CLI, the chat and the exports all count alike):
+
+- Lines per deadline kind, as of the day ``on``:
+  FIXED / PERIOD_END / RANGE: one line, due on the deadline's date;
+  RECURRING: one line per occurrence due from the plan's date up to ``on``, plus the next upcoming
+  one (the work agencies are doing now);
+  CONTINUOUS: one line, no due date;
+  CONDITIONAL whose precondition was not met on or before ``on``: one WAITING line carrying the
+  soft due date; once met, the lines of the deadline it became (``domain.occurrences``);
+  UNKNOWN: one line without a due date, never overdue (a person must read the text).
+- Which reports count: for a deadline with a single line, every report of the assignment, whatever
+  its ``occurrence`` key (the key may predate a re-import that moved the date; a continuous task's
+  replies carry check-in keys). For a series, a report counts for the occurrence its key names; an
+  undated report (key ``""``, or a key naming no occurrence listed) counts for the occurrence that
+  was current when it was made: the oldest one not finished by then (no "done" report, other than
+  a returned one, counted for it before), or the last one listed when all are. Agencies answer the
+  reminder they got, and reminders chase the oldest debt first: "đã xong" sent on 2/1/2025 without
+  a key finishes, late, the overdue 31/12/2024 occurrence rather than the 2025 one.
+- Successions: a line is shown under the agency answering for the assignment's agency on the
+  occurrence's due date, ``Directory.successor_on``: on ``on`` for lines without a due date, and
+  on the later of the two for a task still waiting for its precondition (its soft date binds
+  nobody yet: whoever exists now will do it). When this
+  folds two assignments of one task into one agency (Sở Kế hoạch và Đầu tư merged into Sở Tài
+  chính, both leads of the same task), they make ONE line: the reports of both are pooled and the
+  role is "lead" if either was. An agency abolished without a single successor keeps its lines.
+- ``agency_code`` keeps the lines shown under that agency and the lines of its own assignments
+  shown under a successor.
+- Lines come in plan order (first imported first), then the plan's task order, leads before
+  supports, then assignment order, each assignment's occurrences by due date.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlmodel import Session, col
+
+from domain.agencies import Directory
+from domain.calendar import WorkingCalendar, at_local, local_date
+from domain.deadlines import Deadline, DeadlineKind, Frequency
+from domain.occurrences import occurrences
+from domain.plan_import import Role
+from domain.status import ReportView, StatusLine, StatusResult, status_of
+from storage.models import AgencyRow, Assignment, Contact, Plan, ProgressReport, Task
+
+_EARLIEST = date(1900, 1, 1)
+# Far enough ahead to hold the next occurrence of any series (a yearly one is at most a year off).
+_LOOKAHEAD = timedelta(days=400)
+_SINGLE = frozenset({DeadlineKind.FIXED, DeadlineKind.PERIOD_END, DeadlineKind.RANGE})
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """One line an assignment gets: an occurrence, or the whole deadline when it has one line."""
+
+    key: str  # the occurrence key ("2024-12-31"), "" for a line without a due date
+    due: date | None
+    kind: DeadlineKind  # what status_of is told
+    precondition_met: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Schedule:
+    slots: tuple[_Slot, ...]
+    series: bool  # reports are matched to slots by key (else every report counts for the slot)
+
+
+@dataclass(slots=True)
+class _Line:
+    """A line being gathered: possibly several assignments folded into one agency."""
+
+    plan: str
+    task: str
+    title: str
+    agency_code: str
+    role: str
+    deadline_text: str
+    slot: _Slot
+    sources: set[str]  # the assignments' own agency codes
+    reports: list[ReportView] = field(default_factory=list)
+
+
+# The task columns a Deadline is made of, in the order of its fields.
+_DEADLINE_COLUMNS = (
+    col(Task.deadline_kind),
+    col(Task.deadline_text),
+    col(Task.due),
+    col(Task.start),
+    col(Task.until),
+    col(Task.frequency),
+    col(Task.anchor_month),
+    col(Task.anchor_day),
+    col(Task.precondition),
+    col(Task.soft_kind),
+)
+
+
+def _deadline(columns: tuple[Any, ...]) -> Deadline:
+    kind, text, due, start, until, frequency, anchor_month, anchor_day, precondition, soft = columns
+    return Deadline(
+        kind=DeadlineKind(kind),
+        text=text,
+        due=due,
+        start=start,
+        until=until,
+        frequency=Frequency(frequency) if frequency else None,
+        anchor_month=anchor_month,
+        anchor_day=anchor_day,
+        precondition=precondition,
+        soft_kind=DeadlineKind(soft) if soft else None,
+    )
+
+
+def _waiting(deadline: Deadline) -> _Schedule:
+    key = deadline.due.isoformat() if deadline.due is not None else ""
+    return _Schedule((_Slot(key, deadline.due, DeadlineKind.CONDITIONAL, False),), series=False)
+
+
+def _one(key: str, due: date | None, kind: DeadlineKind, met: bool = False) -> _Schedule:
+    return _Schedule((_Slot(key, due, kind, met),), series=False)
+
+
+def _schedule(
+    deadline: Deadline,
+    plan_date: date | None,
+    met_on: date | None,
+    on: date,
+) -> _Schedule:
+    kind = deadline.kind
+    if kind is DeadlineKind.CONTINUOUS:
+        return _one("", None, kind)
+    if kind in _SINGLE:
+        return _one(deadline.due.isoformat() if deadline.due else "", deadline.due, kind)
+    if kind is DeadlineKind.UNKNOWN:
+        return _one("", None, kind)
+    met = False
+    if kind is DeadlineKind.CONDITIONAL:
+        if met_on is None or met_on > on:
+            return _waiting(deadline)
+        if deadline.soft_kind is DeadlineKind.CONTINUOUS:
+            return _one("", None, DeadlineKind.CONTINUOUS)
+        met = True
+        if deadline.soft_kind is not DeadlineKind.RECURRING:
+            found = occurrences(deadline, _EARLIEST, date.max, precondition_met_on=met_on)
+            if not found:
+                return _one("", None, kind, met)
+            return _one(found[0].key, found[0].due, kind, met)
+
+    lower = plan_date or _EARLIEST
+    past = occurrences(deadline, lower, on, plan_date=plan_date, precondition_met_on=met_on)
+    ahead = occurrences(
+        deadline,
+        on + timedelta(days=1),
+        on + _LOOKAHEAD,
+        plan_date=plan_date,
+        precondition_met_on=met_on,
+    )
+    if not past and not ahead:
+        # A series that starts more than a lookahead from now: its first occurrence is what's next.
+        first = deadline.due or deadline.start
+        if first is not None and first > on:
+            ahead = occurrences(
+                deadline,
+                on + timedelta(days=1),
+                first + _LOOKAHEAD,
+                plan_date=plan_date,
+                precondition_met_on=met_on,
+            )
+    found = [*past, *ahead[:1]]
+    if not found:
+        due = deadline.due
+        return _one(due.isoformat() if due else "", due, kind, met)
+    return _Schedule(tuple(_Slot(o.key, o.due, kind, met) for o in found), series=True)
+
+
+def _succession_day(slot: _Slot, on: date) -> date:
+    """The day whose agency answers for a slot: its due date; ``on`` when it has none; for a task
+    still waiting for its precondition, whichever of its soft date and ``on`` is later."""
+    if slot.due is None:
+        return on
+    if slot.kind is DeadlineKind.CONDITIONAL and not slot.precondition_met:
+        return max(slot.due, on)
+    return slot.due
+
+
+def _chain(directory: Directory, code: str) -> list[str]:
+    chain = [code]
+    while code in directory.agencies and (successor := directory.agencies[code].successor):
+        if successor in chain:
+            break
+        chain.append(successor)
+        code = successor
+    return chain
+
+
+def _family(directory: Directory, code: str) -> set[str]:
+    """The codes whose succession chains meet ``code``'s: the assignments its lines may pool."""
+    own = set(_chain(directory, code))
+    return {c for c in directory.agencies if own & set(_chain(directory, c))} | {code}
+
+
+def _filters(plan_number: str | None, codes: set[str] | None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [
+        col(Assignment.active).is_(True),
+        col(Task.active).is_(True),
+    ]
+    if plan_number is not None:
+        where.append(col(Plan.number) == plan_number)
+    if codes is not None:
+        where.append(col(Assignment.agency_code).in_(sorted(codes)))
+    return where
+
+
+def status_lines(
+    session: Session,
+    *,
+    directory: Directory,
+    calendar: WorkingCalendar,
+    on: date,
+    plan_number: str | None = None,
+    agency_code: str | None = None,
+    require_confirmation: bool = True,
+) -> list[StatusLine]:
+    """Every active assignment's status lines as of ``on`` (see the module notes for the rules)."""
+    codes = _family(directory, agency_code) if agency_code is not None else None
+    where = _filters(plan_number, codes)
+    # Plain column rows, not ORM objects: a province has 100,000 assignments. The session's
+    # pending changes are flushed first, as a query through the session would.
+    session.flush()
+    connection = session.connection()
+
+    assignment_rows = connection.execute(
+        select(
+            col(Assignment.id),
+            col(Assignment.agency_code),
+            col(Assignment.role),
+            col(Task.id),
+            col(Task.number),
+            col(Task.title),
+            col(Task.precondition_met_on),
+            col(Plan.number),
+            col(Plan.issued_on),
+            *_DEADLINE_COLUMNS,
+        )
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Plan, col(Plan.id) == col(Task.plan_id))
+        .where(*where)
+        .order_by(
+            col(Plan.id),
+            col(Task.position),
+            col(Task.id),
+            col(Assignment.role),
+            col(Assignment.id),
+        )
+    ).all()
+
+    # Reports made after ``on`` are ignored by status_of anyway; not reading them saves the time.
+    day_after = at_local(on + timedelta(days=1), time(0, 0))
+    reports: dict[int, list[tuple[str, ReportView]]] = {}
+    for aid, occurrence, kind, percent, text, reason, at, review, reviewed_at in connection.execute(
+        select(
+            col(ProgressReport.assignment_id),
+            col(ProgressReport.occurrence),
+            col(ProgressReport.kind),
+            col(ProgressReport.percent),
+            col(ProgressReport.text),
+            col(ProgressReport.reason),
+            col(ProgressReport.reported_at),
+            col(ProgressReport.review),
+            col(ProgressReport.reviewed_at),
+        )
+        .join(Assignment, col(Assignment.id) == col(ProgressReport.assignment_id))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Plan, col(Plan.id) == col(Task.plan_id))
+        .where(*where, col(ProgressReport.reported_at) < day_after)
+    ):
+        view = ReportView(kind, at, percent, text, reason, review, reviewed_at)
+        reports.setdefault(aid, []).append((occurrence, view))
+
+    deadlines: dict[tuple[Any, ...], Deadline] = {}
+    schedules: dict[tuple[Deadline, date | None, date | None], _Schedule] = {}
+    successors: dict[tuple[str, date], str] = {}
+    lines: dict[tuple[int, str, str], _Line] = {}
+
+    def answering(code: str, day: date) -> str:
+        found = successors.get((code, day))
+        if found is None:
+            found = successors[(code, day)] = (
+                directory.successor_on(code, day) if code in directory.agencies else code
+            )
+        return found
+
+    for row in assignment_rows:
+        aid, code, role, task_id, task_number, title, met_on, plan, plan_date = row[:9]
+        columns = tuple(row[9:])
+        deadline = deadlines.get(columns)
+        if deadline is None:
+            deadline = deadlines[columns] = _deadline(columns)
+        text = deadline.text
+        schedule_key = (deadline, plan_date, met_on)
+        schedule = schedules.get(schedule_key)
+        if schedule is None:
+            schedule = schedules[schedule_key] = _schedule(deadline, plan_date, met_on, on)
+
+        own: list[_Line] = []
+        for slot in schedule.slots:
+            shown = answering(code, _succession_day(slot, on))
+            line_key = (task_id, slot.key, shown)
+            line = lines.get(line_key)
+            if line is None:
+                line = lines[line_key] = _Line(
+                    plan, task_number, title, shown, role, text, slot, set()
+                )
+            elif role == Role.LEAD.value:
+                line.role = role
+            line.sources.add(code)
+            own.append(line)
+        _attach(reports.get(aid, ()), schedule, own, on)
+
+    if agency_code is not None:
+        kept = [
+            line
+            for line in lines.values()
+            if line.agency_code == agency_code or agency_code in line.sources
+        ]
+    else:
+        kept = list(lines.values())
+    return _results(kept, directory, calendar, on, require_confirmation)
+
+
+def _closes(view: ReportView, on: date) -> bool:
+    """Whether a report finished its occurrence as it stood on ``on`` (a done not returned)."""
+    if view.kind != "done":
+        return False
+    if view.review != "returned":
+        return True
+    # A return decided after ``on`` had not happened yet: the report was still under review.
+    return view.reviewed_at is not None and local_date(view.reviewed_at) > on
+
+
+def _attach(
+    found: Sequence[tuple[str, ReportView]], schedule: _Schedule, own: Sequence[_Line], on: date
+) -> None:
+    """Give each report of one assignment to the line (of ``own``, one per slot) it answers."""
+    if not schedule.series:
+        own[0].reports.extend(view for _, view in found)
+        return
+    index = {slot.key: i for i, slot in enumerate(schedule.slots)}
+    if all(occurrence in index for occurrence, _ in found):
+        for occurrence, view in found:
+            own[index[occurrence]].reports.append(view)
+        return
+    # Undated reports go, in time order, to the oldest occurrence not finished when they came.
+    finished = [False] * len(own)
+    for occurrence, view in sorted(found, key=lambda item: item[1].reported_at):
+        i = index.get(occurrence)
+        if i is None:
+            i = next((j for j, done in enumerate(finished) if not done), len(own) - 1)
+        own[i].reports.append(view)
+        if _closes(view, on):
+            finished[i] = True
+
+
+def _results(
+    lines: Sequence[_Line],
+    directory: Directory,
+    calendar: WorkingCalendar,
+    on: date,
+    require_confirmation: bool,
+) -> list[StatusLine]:
+    # Most assignments have no report yet: their result depends on the slot alone, computed once.
+    silent: dict[_Slot, StatusResult] = {}
+    names: dict[str, str] = {}
+    out: list[StatusLine] = []
+    for line in lines:
+        slot = line.slot
+        result: StatusResult | None = silent.get(slot) if not line.reports else None
+        if result is None:
+            result = status_of(
+                due=slot.due,
+                kind=slot.kind,
+                precondition_met=slot.precondition_met,
+                reports=line.reports,
+                on=on,
+                calendar=calendar,
+                require_confirmation=require_confirmation,
+            )
+            if not line.reports:
+                silent[slot] = result
+        name = names.get(line.agency_code)
+        if name is None:
+            agency = directory.agencies.get(line.agency_code)
+            name = names[line.agency_code] = agency.name if agency else line.agency_code
+        out.append(
+            StatusLine(
+                plan=line.plan,
+                task=line.task,
+                title=line.title,
+                agency=name,
+                agency_code=line.agency_code,
+                role=line.role,
+                deadline_text=line.deadline_text,
+                due=slot.due,
+                result=result,
+            )
+        )
+    return out
+
+
+_CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "bảng điều khiển"}
+
+
+def unreachable_contacts(session: Session) -> list[str]:
+    """Active contacts whose chat refuses messages, as "Nguyễn Văn A (Sở Nội vụ, Zalo)".
+
+    In the directory's order of agencies, then by name; for the coordinator's daily digest.
+    """
+    session.flush()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                col(Contact.display_name),
+                col(Contact.channel),
+                col(Contact.chat_id),
+                col(Contact.agency_code),
+                col(AgencyRow.name),
+                col(AgencyRow.position),
+            )
+            .outerjoin(AgencyRow, col(AgencyRow.code) == col(Contact.agency_code))
+            .where(col(Contact.active).is_(True), col(Contact.unreachable).is_(True))
+        )
+        .all()
+    )
+    # Sorted here: SQLite and PostgreSQL put the NULL position of an unknown agency differently.
+    ordered = sorted(
+        rows,
+        key=lambda r: (r[5] is None, r[5] or 0, r[4] or r[3], r[0] or "", r[1], r[2]),
+    )
+    shown: list[str] = []
+    for name, channel, chat_id, code, agency, _ in ordered:
+        channel_name = _CHANNEL_NAMES.get(channel, channel)
+        if name.strip():
+            shown.append(f"{name.strip()} ({agency or code}, {channel_name})")
+        else:  # nobody typed a name: the chat id is all the coordinator can look for
+            shown.append(f"{channel_name} {chat_id} ({agency or code})")
+    return shown
