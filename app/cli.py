@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app import cli_report
+from app import cli_chat, cli_report
 from app.bootstrap import Services, bootstrap, read_directory
 from app.bundled import sample_plan
 from app.config import Config, ConfigError, DatabaseConfig, load_config
@@ -350,6 +350,7 @@ def demo_command() -> None:
 
 
 cli_report.register(app, _services)
+cli_chat.register(app, _services)
 
 
 def main() -> None:

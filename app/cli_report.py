@@ -336,6 +336,9 @@ def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
             }
             sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
             return
+        if not plans:
+            _out.print("Chưa có kế hoạch nào. Dùng: nhacviec import TỆP", highlight=False)
+            return
         if not shown:
             whom = f" cho {directory.display_name(code)}" if code else ""
             _out.print(f"Không có nhiệm vụ nào{whom}.", highlight=False)

@@ -119,7 +119,7 @@ def build_web_app(
     """The ASGI app: POST /zalo/webhook, POST /telegram/webhook (each when given), GET /healthz."""
     routes = [Route("/healthz", _health_endpoint(health_check), methods=["GET"])]
     if zalo is not None:
-        routes.append(Route("/zalo/webhook", _ZaloEndpoint(zalo), methods=["POST"]))
+        routes.append(Route("/zalo/webhook", _ZaloEndpoint(zalo).handle, methods=["POST"]))
     if telegram is not None:
         routes.append(Route("/telegram/webhook", _telegram_endpoint(telegram), methods=["POST"]))
     return Starlette(routes=routes)
@@ -186,7 +186,7 @@ class _ZaloEndpoint:
     def __init__(self, hook: ZaloWebhook) -> None:
         self.hook = hook
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         hook = self.hook
         header = request.headers.get(ZALO_SIGNATURE_HEADER)
         if hook.verify_signature and not header:
@@ -221,7 +221,9 @@ class _ZaloEndpoint:
             session.commit()
             return first
 
-    async def _process(self, name: str, user_id: str, event: Mapping[str, Any], at: datetime) -> None:
+    async def _process(
+        self, name: str, user_id: str, event: Mapping[str, Any], at: datetime
+    ) -> None:
         hook = self.hook
         try:
             if name == "follow":
@@ -233,19 +235,26 @@ class _ZaloEndpoint:
                 if hook.on_unfollow is not None:
                     await hook.on_unfollow(user_id, at)
             else:  # a user_send_* event: the user wrote, which keeps the window open
-                await run_in_threadpool(self._store, zalo_window.record_interaction, user_id, at)
+                store = zalo_window.record_interaction
+                known = await run_in_threadpool(self._store, store, user_id, at)
                 message = event.get("message")
                 if name == "user_send_text" and isinstance(message, Mapping):
                     await hook.on_text(
                         user_id, str(message.get("text", "")), str(message.get("msg_id", "")), at
                     )
+                    if not known:  # the text may have been an invite code that made the contact
+                        await run_in_threadpool(self._store, store, user_id, at)
         except Exception:
             log.exception("Zalo event %s from %s failed", name, user_id)
 
-    def _store(self, step: Callable[[Session, str, datetime], int], user_id: str, at: datetime) -> None:
+    def _store(
+        self, step: Callable[[Session, str, datetime], int], user_id: str, at: datetime
+    ) -> int:
+        """Run one storage step in its own transaction; the number of contacts it touched."""
         with Session(self.hook.engine) as session:
-            step(session, user_id, at)
+            touched = step(session, user_id, at)
             session.commit()
+            return touched
 
 
 def _unfollowed(session: Session, user_id: str, _at: datetime) -> int:

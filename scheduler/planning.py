@@ -14,7 +14,7 @@ switched off, does not dig up a history nobody can act on any more.
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -32,9 +32,9 @@ from domain.reminders import (
     plan_reminders,
 )
 from storage import reminder_queries
-from storage.contacts import ContactInfo, reachable_contacts
 from storage.models import ContactRole, Reminder
 from storage.outbox import upsert_planned
+from storage.recipients import ContactInfo, reachable_contacts
 
 DEFAULT_HORIZON_DAYS = 45
 MIN_LOOKBACK_DAYS = 1
@@ -132,17 +132,22 @@ def outbox_rows(
     plan_of: Mapping[int, str],
     recipients: Recipients,
     now: datetime,
-) -> tuple[list[Reminder], int]:
-    """One unsaved outbox row per planned reminder and recipient; and how many had nobody."""
+    known: Container[reminder_queries.OutboxKey] = frozenset(),
+) -> tuple[list[Reminder], int, int]:
+    """One unsaved outbox row per planned reminder and recipient whose key is not ``known``;
+    also the number of rows (known ones included) and of reminders nobody can receive."""
     rows: list[Reminder] = []
-    unaddressed = 0
+    count = unaddressed = 0
     for item in planned:
         people = recipients.of(item, plan_of[item.assignment_id])
         if not people:
             unaddressed += 1
             continue
+        count += len(people)
         payload = {"agency": item.agency}
         for person in people:
+            if (item.assignment_id, item.occurrence, item.step, person.id) in known:
+                continue
             rows.append(
                 Reminder(
                     assignment_id=item.assignment_id,
@@ -156,7 +161,7 @@ def outbox_rows(
                     created_at=now,
                 )
             )
-    return rows, unaddressed
+    return rows, count, unaddressed
 
 
 def plan(
@@ -187,13 +192,16 @@ def plan(
     )
     plan_of = {view.assignment_id: view.plan for view in found.views}
     recipients = Recipients.load(session, found.coordinators)
-    rows, unaddressed = outbox_rows(planned, plan_of, recipients, now)
-    inserted = upsert_planned(session, rows)
+    known = reminder_queries.outbox_keys(
+        session, now - timedelta(days=lookback_days), now + timedelta(days=horizon_days)
+    )
+    rows, count, unaddressed = outbox_rows(planned, plan_of, recipients, now, known)
+    inserted = upsert_planned(session, rows) if rows else 0
     reminder_queries.set_last_planning(session, now)
     return PlanningReport(
         assignments=len(found.views),
         planned=len(planned),
-        rows=len(rows),
+        rows=count,
         inserted=inserted,
         unaddressed=unaddressed,
         lookback_days=lookback_days,

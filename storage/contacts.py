@@ -74,9 +74,7 @@ def coordinators(session: Session) -> list[Contact]:
     return list(
         session.exec(
             select(Contact)
-            .where(
-                Contact.role == ContactRole.COORDINATOR.value, col(Contact.active).is_(True)
-            )
+            .where(Contact.role == ContactRole.COORDINATOR.value, col(Contact.active).is_(True))
             .order_by(col(Contact.id))
         )
     )
@@ -118,8 +116,9 @@ def revoke_contact(session: Session, contact_id: int) -> Contact | None:
     return contact
 
 
-def touch(contacts: Collection[Contact], *, at: datetime, user_id: str | None,
-          display_name: str) -> None:  # fmt: skip
+def touch(
+    contacts: Collection[Contact], *, at: datetime, user_id: str | None, display_name: str
+) -> None:
     """Record that the chat just wrote: it is reachable (again), and its last interaction."""
     for contact in contacts:
         contact.last_interaction_at = at

@@ -24,9 +24,7 @@ def record_once(session: Session, channel: str, event_id: str, received_at: date
         statement = sqlite.insert(InboundEvent).values(values).on_conflict_do_nothing()
     else:
         raise NotImplementedError(f"record_once does not support {dialect}")
-    result = session.connection().execute(
-        statement, execution_options={"preserve_rowcount": True}
-    )
+    result = session.connection().execute(statement, execution_options={"preserve_rowcount": True})
     return bool(result.rowcount == 1)
 
 

@@ -1,20 +1,18 @@
 """Progress as the conversation needs it: assignments with their reports, reviews, digest items.
 
-``assignment_facts`` loads what ``bot.core.items`` needs to tell where an assignment stands (its
-task, plan, deadline and every report, grouped by occurrence) in two queries, whatever the number
-of assignments. A review of a reported completion is decided with a conditional UPDATE, so two
+``assignment_refs`` names assignments the way a chat talks about them (plan, task number, title,
+deadline); where they stand comes from ``storage.status_lines``, the same rules as every report.
+A review of a reported completion is decided with a conditional UPDATE, so two
 coordinators pressing "confirm" and "return" at once cannot both win. Nothing here commits.
 """
 
-from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select, update
 
-from domain.deadlines import Deadline
-from domain.status import ReportView
+from domain.deadlines import Deadline, DeadlineKind
 from storage.mapping import deadline_of
 from storage.models import (
     Assignment,
@@ -28,40 +26,34 @@ from storage.models import (
 
 
 @dataclass(frozen=True, slots=True)
-class AssignmentFacts:
-    """One active assignment with everything its status depends on."""
+class AssignmentRef:
+    """One active assignment of an active task, with what a chat says about it."""
 
     assignment_id: int
     agency_code: str
     role: str  # "lead" / "support"
     plan: str  # plan number, "289/KH-UBND"
-    plan_issued_on: date | None
     plan_coordinator: str | None  # agency code of the plan's coordinator
     task: str  # task number, "3"
     title: str
     deadline: Deadline
     precondition_met_on: date | None
-    reports: Mapping[str, Sequence[ReportView]]  # by occurrence key, oldest first
+
+    @property
+    def is_series(self) -> bool:
+        """Whether its occurrences are reported on one by one (a recurring deadline)."""
+        kind = self.deadline.kind
+        if kind is DeadlineKind.CONDITIONAL and self.precondition_met_on is not None:
+            kind = self.deadline.soft_kind or kind
+        return kind is DeadlineKind.RECURRING
 
 
-def report_view(report: ProgressReport) -> ReportView:
-    return ReportView(
-        kind=report.kind,
-        reported_at=report.reported_at,
-        percent=report.percent,
-        text=report.text,
-        reason=report.reason,
-        review=report.review,
-        reviewed_at=report.reviewed_at,
-    )
-
-
-def assignment_facts(
+def assignment_refs(
     session: Session,
     *,
     agency_codes: Collection[str] | None = None,
     assignment_ids: Collection[int] | None = None,
-) -> list[AssignmentFacts]:
+) -> list[AssignmentRef]:
     """Active assignments of active tasks, filtered by agency and/or id, in plan order."""
     query = (
         select(Assignment, Task, Plan)
@@ -73,49 +65,37 @@ def assignment_facts(
         query = query.where(col(Assignment.agency_code).in_(list(agency_codes)))
     if assignment_ids is not None:
         query = query.where(col(Assignment.id).in_(list(assignment_ids)))
-    rows = list(
-        session.exec(query.order_by(col(Plan.id), col(Task.position), col(Assignment.id)))
-    )
-    ids = [assignment.id for assignment, _, _ in rows if assignment.id is not None]
-    reports: dict[int, dict[str, list[ReportView]]] = defaultdict(lambda: defaultdict(list))
-    if ids:
-        for report in session.exec(
-            select(ProgressReport)
-            .where(col(ProgressReport.assignment_id).in_(ids))
-            .order_by(col(ProgressReport.reported_at), col(ProgressReport.id))
-        ):
-            reports[report.assignment_id][report.occurrence].append(report_view(report))
+    rows = session.exec(query.order_by(col(Plan.id), col(Task.position), col(Assignment.id)))
     return [
-        AssignmentFacts(
+        AssignmentRef(
             assignment_id=_id(assignment.id),
             agency_code=assignment.agency_code,
             role=assignment.role,
             plan=plan.number,
-            plan_issued_on=plan.issued_on,
             plan_coordinator=plan.coordinator,
             task=task.number,
             title=task.title,
             deadline=deadline_of(task),
             precondition_met_on=task.precondition_met_on,
-            reports={key: tuple(views) for key, views in reports[_id(assignment.id)].items()},
         )
         for assignment, task, plan in rows
     ]
 
 
 def completion_report(
-    session: Session, assignment_id: int, occurrence: str
+    session: Session, assignment_id: int, occurrence: str | None
 ) -> ProgressReport | None:
-    """The latest "done" report on that occurrence that was not returned (pending or accepted)."""
+    """The latest "done" report that was not returned (pending or accepted), on ``occurrence``
+    (None: on any occurrence, for deadlines whose reports all count for their one line)."""
+    query = select(ProgressReport).where(
+        ProgressReport.assignment_id == assignment_id,
+        ProgressReport.kind == ProgressKind.DONE.value,
+        col(ProgressReport.review).is_distinct_from(Review.RETURNED.value),
+    )
+    if occurrence is not None:
+        query = query.where(ProgressReport.occurrence == occurrence)
     return session.exec(
-        select(ProgressReport)
-        .where(
-            ProgressReport.assignment_id == assignment_id,
-            ProgressReport.occurrence == occurrence,
-            ProgressReport.kind == ProgressKind.DONE.value,
-            col(ProgressReport.review).is_distinct_from(Review.RETURNED.value),
-        )
-        .order_by(col(ProgressReport.reported_at).desc(), col(ProgressReport.id).desc())
+        query.order_by(col(ProgressReport.reported_at).desc(), col(ProgressReport.id).desc())
     ).first()
 
 

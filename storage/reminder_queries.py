@@ -58,8 +58,8 @@ def _counts_as_done() -> ColumnElement[bool]:
     the agency said it is done; a returned one means it is not)."""
     review = col(ProgressReport.review)
     return and_(
-        ProgressReport.kind == ProgressKind.DONE,
-        or_(review.is_(None), review != Review.RETURNED),
+        col(ProgressReport.kind) == ProgressKind.DONE.value,
+        or_(review.is_(None), review != Review.RETURNED.value),
     )
 
 
@@ -68,7 +68,7 @@ def planning_input(session: Session) -> PlanningInput:
     tasks: dict[int, tuple[str, date | None, Task, Deadline]] = {}
     coordinators: dict[str, str | None] = {}
     for task, number, issued_on, coordinator in session.exec(
-        select(Task, Plan.number, Plan.issued_on, Plan.coordinator)
+        select(Task, col(Plan.number), col(Plan.issued_on), col(Plan.coordinator))
         .join(Plan, col(Plan.id) == col(Task.plan_id))
         .where(col(Task.active).is_(True))
     ):
@@ -77,10 +77,10 @@ def planning_input(session: Session) -> PlanningInput:
         coordinators[number] = coordinator
 
     done: dict[int, set[str]] = defaultdict(set)
-    for assignment_id, occurrence in session.exec(
+    for reported_id, occurrence in session.exec(
         select(ProgressReport.assignment_id, ProgressReport.occurrence).where(_counts_as_done())
     ):
-        done[assignment_id].add(occurrence)
+        done[reported_id].add(occurrence)
 
     views: list[AssignmentView] = []
     frozen: dict[int, frozenset[str]] = {}
@@ -125,6 +125,30 @@ def set_last_planning(session: Session, now: datetime) -> None:
         row.value = now.isoformat()
         row.updated_at = now
     session.flush()
+
+
+OutboxKey = tuple[int, str, str, int]  # assignment, occurrence, step, contact
+
+
+def outbox_keys(session: Session, first: datetime, last: datetime) -> set[OutboxKey]:
+    """The keys of the reminders already planned to go out between ``first`` and ``last``.
+
+    Planning inserts only what is not among them (the unique key still guards against a planner
+    running at the same time): re-planning a window of thousands of rows then costs one read.
+    """
+    send_at = col(Reminder.send_at)
+    return {
+        (assignment_id, occurrence, step, contact_id)
+        for assignment_id, occurrence, step, contact_id in session.exec(
+            select(
+                col(Reminder.assignment_id),
+                col(Reminder.occurrence),
+                col(Reminder.step),
+                col(Reminder.contact_id),
+            ).where(send_at >= first, send_at <= last, col(Reminder.assignment_id).is_not(None))
+        )
+        if assignment_id is not None
+    }
 
 
 # --- dispatching ------------------------------------------------------------------------------
@@ -227,9 +251,7 @@ def record_sent_message(
     session.flush()
 
 
-def release_claims(
-    session: Session, ids: Sequence[int], worker: str, retry_at: datetime
-) -> int:
+def release_claims(session: Session, ids: Sequence[int], worker: str, retry_at: datetime) -> int:
     """Give claimed rows back untouched, to be claimed again from ``retry_at``.
 
     For rows that were never tried (their channel is paused): the claim does not count as an
@@ -269,9 +291,7 @@ def next_due(session: Session) -> datetime | None:
     moments: list[datetime | None] = [
         session.exec(select(func.min(later)).where(state == ReminderState.PENDING)).one(),
         session.exec(
-            select(func.min(later)).where(
-                state == ReminderState.FAILED, next_attempt.is_not(None)
-            )
+            select(func.min(later)).where(state == ReminderState.FAILED, next_attempt.is_not(None))
         ).one(),
         session.exec(
             select(func.min(col(Reminder.lease_until))).where(state == ReminderState.CLAIMED)

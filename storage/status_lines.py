@@ -31,13 +31,14 @@ Decisions (written down so that the CLI, the chat and the exports all count alik
   role is "lead" if either was. An agency abolished without a single successor keeps its lines.
 - ``agency_code`` keeps the lines shown under that agency and the lines of its own assignments
   shown under a successor.
-- Lines come in plan order (first imported first), then the plan's task order, leads before
-  supports, then assignment order, each assignment's occurrences by due date.
+- Lines come in plan order (first imported first), then the plan's task order; in a task, leads
+  before supports, agencies in the order the plan named them, each agency's occurrences by date.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -288,6 +289,7 @@ def status_lines(
     deadlines: dict[tuple[Any, ...], Deadline] = {}
     schedules: dict[tuple[Deadline, date | None, date | None], _Schedule] = {}
     successors: dict[tuple[str, date], str] = {}
+    shown_by: dict[tuple[str, int], tuple[str, ...]] = {}  # (code, id of schedule) -> per slot
     lines: dict[tuple[int, str, str], _Line] = {}
 
     def answering(code: str, day: date) -> str:
@@ -298,42 +300,84 @@ def status_lines(
             )
         return found
 
+    last_task: int | None = None
+    schedule = _Schedule((), series=False)
     for row in assignment_rows:
         aid, code, role, task_id, task_number, title, met_on, plan, plan_date = row[:9]
-        columns = tuple(row[9:])
-        deadline = deadlines.get(columns)
-        if deadline is None:
-            deadline = deadlines[columns] = _deadline(columns)
-        text = deadline.text
-        schedule_key = (deadline, plan_date, met_on)
-        schedule = schedules.get(schedule_key)
-        if schedule is None:
-            schedule = schedules[schedule_key] = _schedule(deadline, plan_date, met_on, on)
+        if task_id != last_task:  # rows come task by task: the deadline is read once per task
+            last_task = task_id
+            columns = tuple(row[9:])
+            deadline = deadlines.get(columns)
+            if deadline is None:
+                deadline = deadlines[columns] = _deadline(columns)
+            schedule_key = (deadline, plan_date, met_on)
+            found_schedule = schedules.get(schedule_key)
+            if found_schedule is None:
+                found_schedule = schedules[schedule_key] = _schedule(
+                    deadline, plan_date, met_on, on
+                )
+            schedule = found_schedule
+            text = deadline.text
+        shown_key = (code, id(schedule))
+        shown = shown_by.get(shown_key)
+        if shown is None:
+            shown = shown_by[shown_key] = tuple(
+                answering(code, _succession_day(slot, on)) for slot in schedule.slots
+            )
 
         own: list[_Line] = []
-        for slot in schedule.slots:
-            shown = answering(code, _succession_day(slot, on))
-            line_key = (task_id, slot.key, shown)
+        for slot, agency in zip(schedule.slots, shown, strict=True):
+            line_key = (task_id, slot.key, agency)
             line = lines.get(line_key)
             if line is None:
                 line = lines[line_key] = _Line(
-                    plan, task_number, title, shown, role, text, slot, set()
+                    plan, task_number, title, agency, role, text, slot, {code}
                 )
-            elif role == Role.LEAD.value:
-                line.role = role
-            line.sources.add(code)
+            else:
+                if role == Role.LEAD.value:
+                    line.role = role
+                line.sources.add(code)
             own.append(line)
-        _attach(reports.get(aid, ()), schedule, own, on)
+        found = reports.get(aid)
+        if found:
+            _attach(found, schedule, own, on)
 
+    ordered = _in_order(lines)
     if agency_code is not None:
-        kept = [
+        ordered = [
             line
-            for line in lines.values()
+            for line in ordered
             if line.agency_code == agency_code or agency_code in line.sources
         ]
-    else:
-        kept = list(lines.values())
-    return _results(kept, directory, calendar, on, require_confirmation)
+    return _results(ordered, directory, calendar, on, require_confirmation)
+
+
+def _in_order(lines: dict[tuple[int, str, str], _Line]) -> list[_Line]:
+    """Task by task as read; in a task, agencies in the order their first line came (leads were
+    read first), each agency's occurrences by date.
+
+    Lines are gathered task by task and, inside an assignment, by date, so only an agency that
+    also answers for a predecessor's assignment can have its dates out of order.
+    """
+    out: list[_Line] = []
+    groups: dict[str, list[_Line]] = {}
+    current: int | None = None
+    for (task_id, _, agency), line in lines.items():
+        if task_id != current:
+            _flush(groups, out)
+            current = task_id
+        groups.setdefault(agency, []).append(line)
+    _flush(groups, out)
+    return out
+
+
+def _flush(groups: dict[str, list[_Line]], out: list[_Line]) -> None:
+    for group in groups.values():
+        dues = [line.slot.due or date.max for line in group]
+        if any(a > b for a, b in pairwise(dues)):
+            group.sort(key=lambda line: line.slot.due or date.max)
+        out.extend(group)
+    groups.clear()
 
 
 def _closes(view: ReportView, on: date) -> bool:
@@ -359,14 +403,16 @@ def _attach(
             own[index[occurrence]].reports.append(view)
         return
     # Undated reports go, in time order, to the oldest occurrence not finished when they came.
+    last = len(own) - 1
     finished = [False] * len(own)
+    oldest = 0  # the first occurrence not finished yet (``last`` when all are)
     for occurrence, view in sorted(found, key=lambda item: item[1].reported_at):
-        i = index.get(occurrence)
-        if i is None:
-            i = next((j for j, done in enumerate(finished) if not done), len(own) - 1)
+        i = index.get(occurrence, oldest)
         own[i].reports.append(view)
         if _closes(view, on):
             finished[i] = True
+            while oldest < last and finished[oldest]:
+                oldest += 1
 
 
 def _results(

@@ -1,144 +1,125 @@
-"""Which occurrence of an assignment a chat is talking about, and where it stands.
+"""The tasks a chat may see and report on, each tied to the assignment and occurrence it names.
 
-A task given to an agency can fall due many times (a yearly report, a monthly check-in). A person
-who writes "đã xong" or presses a task in /report means the *current* one:
-- a continuous task: the latest check-in period that has started (else the first one);
-- a dated task: the earliest occurrence already due that is not finished (work is caught up in
-  order), else the next one to fall due, else the last one;
-- a task with no occurrence at all (deadline unreadable, precondition not met): the key "".
-"Finished" means done on time or late; a completion awaiting confirmation is still open.
-Pure: the facts come from ``storage.progress.assignment_facts``; ``on`` is a parameter.
+Where a task stands comes from ``storage.status_lines`` (the same lines /status, the exports and
+the digests count), so a focal point and the coordinator never see two different truths. A line
+says "Sở Tài chính, task 3, due 31/12/2024"; a report must name an assignment and an occurrence, so
+each line is tied back to the assignment it comes from. The occurrence key of a line is its due
+date ("2024-12-31"), or "" when it has none: exactly the keys ``status_lines`` matches reports on.
+
+Mergers: an agency answers for its own assignments and for those of the agencies it succeeded
+(Sở Tài chính for Sở Kế hoạch và Đầu tư after 1/3/2025), never for anyone else's. ``answers_for``
+is checked on every button press, since a button's data can be forged.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
+from sqlmodel import Session
+
+from domain.agencies import Directory
 from domain.calendar import WorkingCalendar
-from domain.deadlines import DeadlineKind
-from domain.occurrences import CHECKIN, Occurrence, occurrences
-from domain.status import State, StatusResult, status_of
-from storage.progress import AssignmentFacts
+from domain.status import State, StatusLine
+from storage.progress import AssignmentRef, assignment_refs
+from storage.status_lines import status_lines
 
-_EARLIEST = date(2000, 1, 1)
-_AHEAD = timedelta(days=400)
 FINISHED = frozenset({State.DONE_ON_TIME, State.DONE_LATE})
 
 
 @dataclass(frozen=True, slots=True)
 class WorkItem:
-    """One assignment at one occurrence, with its status: what a chat shows and reports on."""
+    """A status line with the assignment and occurrence a report on it is recorded against."""
 
-    facts: AssignmentFacts
+    line: StatusLine
+    ref: AssignmentRef
     occurrence: str
-    due: date | None
-    result: StatusResult
 
     @property
     def assignment_id(self) -> int:
-        return self.facts.assignment_id
+        return self.ref.assignment_id
 
     @property
     def is_open(self) -> bool:
-        return self.result.state not in FINISHED
-
-    @property
-    def sort_key(self) -> tuple[date, str, tuple[int, str]]:
-        task = self.facts.task
-        head = task.split(".")[0]
-        return (self.due or date.max, self.facts.plan, (int(head), task) if head.isdigit()
-                else (10**6, task))
+        return self.line.result.state not in FINISHED
 
 
-def _occurrences(facts: AssignmentFacts, on: date) -> list[Occurrence]:
-    deadline = facts.deadline
-    end = max(on, deadline.due or on, deadline.start or on) + _AHEAD
-    return occurrences(
-        deadline,
-        _EARLIEST,
-        end,
-        plan_date=facts.plan_issued_on,
-        precondition_met_on=facts.precondition_met_on,
-    )
+def occurrence_key(line: StatusLine) -> str:
+    return line.due.isoformat() if line.due is not None else ""
 
 
-def _status(
-    facts: AssignmentFacts,
-    key: str,
-    due: date | None,
-    checkin: bool,
-    on: date,
-    calendar: WorkingCalendar,
-    require_confirmation: bool,
-) -> StatusResult:
-    deadline = facts.deadline
-    kind = DeadlineKind.CONTINUOUS if checkin else deadline.kind
-    return status_of(
-        due=due,
-        kind=kind,
-        precondition_met=facts.precondition_met_on is not None,
-        reports=facts.reports.get(key, ()),
-        on=on,
-        calendar=calendar,
-        require_confirmation=require_confirmation,
-    )
+def successor_chain(directory: Directory, code: str) -> list[str]:
+    """``code`` and the agencies that took over its work, in order."""
+    chain = [code]
+    while code in directory.agencies and (successor := directory.agencies[code].successor):
+        if successor in chain:
+            break
+        chain.append(successor)
+        code = successor
+    return chain
 
 
-def work_item(
-    facts: AssignmentFacts,
+def answers_for(directory: Directory, agency_codes: Collection[str], assignment_code: str) -> bool:
+    """Whether one of ``agency_codes`` answers for an assignment of ``assignment_code``."""
+    chain = successor_chain(directory, assignment_code)
+    return any(code in chain for code in agency_codes)
+
+
+def _answerable_codes(directory: Directory, agency_codes: Collection[str]) -> set[str]:
+    return {
+        code
+        for code in {*directory.agencies, *agency_codes}
+        if answers_for(directory, agency_codes, code)
+    }
+
+
+def work_items(
+    session: Session,
     *,
-    on: date,
+    directory: Directory,
     calendar: WorkingCalendar,
-    require_confirmation: bool = True,
-    occurrence: str | None = None,
-) -> WorkItem:
-    """The item for ``occurrence`` (None: the current one, see the module docstring)."""
-    found = _occurrences(facts, on)
-
-    def make(occ: Occurrence) -> WorkItem:
-        result = _status(facts, occ.key, occ.due, occ.kind == CHECKIN, on, calendar,
-                         require_confirmation)  # fmt: skip
-        return WorkItem(facts, occ.key, occ.due, result)
-
-    if occurrence is not None:
-        for occ in found:
-            if occ.key == occurrence:
-                return make(occ)
-        due = date.fromisoformat(occurrence) if _is_iso_day(occurrence) else None
-        checkin = occurrence.startswith(CHECKIN)
-        return make(Occurrence(occurrence, due, CHECKIN if checkin else "due"))
-    if not found:
-        return make(Occurrence("", facts.deadline.due, "due"))
-    if found[0].kind == CHECKIN:
-        started = [occ for occ in found if occ.due is not None and occ.due <= on]
-        return make(started[-1] if started else found[0])
-    for occ in found:
-        if occ.due is not None and occ.due > on:
-            return make(occ)
-        item = make(occ)
-        if item.is_open:
-            return item
-    return make(found[-1])
-
-
-def _is_iso_day(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
-
-
-def current_items(
-    facts: Sequence[AssignmentFacts],
-    *,
     on: date,
-    calendar: WorkingCalendar,
+    agency_codes: Collection[str],
     require_confirmation: bool = True,
 ) -> list[WorkItem]:
-    """Each assignment's current item, sorted by due date (undated last), plan and task."""
-    items = [
-        work_item(f, on=on, calendar=calendar, require_confirmation=require_confirmation)
-        for f in facts
-    ]
-    return sorted(items, key=lambda item: item.sort_key)
+    """The lines of the agencies in ``agency_codes`` as of ``on``, each tied to an assignment
+    they answer for, sorted by due date (undated last), then plan and task order."""
+    refs: dict[tuple[str, str], list[AssignmentRef]] = {}
+    for ref in assignment_refs(session, agency_codes=_answerable_codes(directory, agency_codes)):
+        refs.setdefault((ref.plan, ref.task), []).append(ref)
+    seen: set[tuple[str, str, str, date | None]] = set()
+    items: list[WorkItem] = []
+    for code in sorted(set(agency_codes)):
+        for line in status_lines(
+            session,
+            directory=directory,
+            calendar=calendar,
+            on=on,
+            agency_code=code,
+            require_confirmation=require_confirmation,
+        ):
+            if line.key in seen:
+                continue
+            candidates = refs.get((line.plan, line.task), [])
+            chosen = next((r for r in candidates if r.agency_code == line.agency_code), None)
+            if chosen is None:
+                chosen = next(
+                    (
+                        r
+                        for r in candidates
+                        if line.agency_code in successor_chain(directory, r.agency_code)
+                    ),
+                    None,
+                )
+            if chosen is None:
+                continue
+            seen.add(line.key)
+            items.append(WorkItem(line, chosen, occurrence_key(line)))
+    order = {id(item): i for i, item in enumerate(items)}
+    return sorted(items, key=lambda item: (item.line.due or date.max, order[id(item)]))
+
+
+def find_item(items: Collection[WorkItem], assignment_id: int, occurrence: str) -> WorkItem | None:
+    for item in items:
+        if item.assignment_id == assignment_id and item.occurrence == occurrence:
+            return item
+    return None

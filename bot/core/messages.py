@@ -25,6 +25,8 @@ class Incoming:
       button (so that it can be edited).
     - ``reply_to_message_id``: the message this one answers (a Telegram "reply"), if any.
     - ``callback_data``: the pressed button's payload, if this is a button press.
+    - ``language_code``: the platform's idea of the person's language, kept for logs; the
+      conversation answers in the contact's chosen language (Vietnamese by default).
     - ``at``: when it happened, timezone-aware. The core reads no clock: this is its "now".
     """
 

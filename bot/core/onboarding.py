@@ -47,7 +47,7 @@ def looks_like_code(text: str) -> bool:
 
 
 def parse_expiry(text: str) -> timedelta:
-    """"7d", "12h", "30m", "2w" (also "7 ngay", "12 gio"); a bare number is days."""
+    """ "7d", "12h", "30m", "2w" (also "7 ngay", "12 gio"); a bare number is days."""
     match = _DURATION.fullmatch(text.lower())
     unit = _UNITS.get(match.group(2)) if match else None
     if match is None or unit is None or int(match.group(1)) <= 0:
@@ -66,7 +66,8 @@ class ThrottlePolicy:
         if failures < self.max_failures or failures % self.max_failures:
             return None
         rounds = failures // self.max_failures
-        return now + min(self.block * 2 ** min(rounds - 1, 20), self.max_block)
+        doubled: timedelta = self.block * (1 << min(rounds - 1, 20))
+        return now + min(doubled, self.max_block)
 
 
 class JoinOutcome(StrEnum):

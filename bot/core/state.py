@@ -2,14 +2,17 @@
 
 - ``REASON``: the person pressed "blocked"; the next text is the difficulty.
 - ``PERCENT``: the person pressed "update %"; the next text is a percentage.
-- ``PICK``: the bot asked which task a reply is about; ``replies`` holds the messages waiting for
-  that answer (text and time), applied in order once a task is picked, so nothing is lost.
+- ``REPLY``: the person picked a task in /report; the next text is the report on it.
+- ``PICK``: the bot offered tasks to choose from (``choices``, in the order shown): after /report,
+  or to ask which task a reply is about; then ``replies`` holds the messages waiting for that
+  answer (text and time), applied in order once a task is picked, so nothing is lost. A task is
+  picked with its button or, on a platform without buttons, by sending its number.
 A question older than ``ttl`` is forgotten: an answer days later is read as a new message.
 Serialised as JSON in ``storage.chat_state``; pure.
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -19,6 +22,7 @@ MAX_WAITING_REPLIES = 10
 class Awaiting(StrEnum):
     REASON = "reason"
     PERCENT = "percent"
+    REPLY = "reply"
     PICK = "pick"
 
 
@@ -35,13 +39,14 @@ class ChatState:
     assignment_id: int | None = None
     occurrence: str = ""
     replies: tuple[WaitingReply, ...] = field(default=())
+    choices: tuple[tuple[int, str], ...] = field(default=())  # (assignment id, occurrence)
 
     def expired(self, now: datetime, ttl: timedelta) -> bool:
         return now - self.since > ttl
 
     def with_reply(self, text: str, at: datetime) -> "ChatState":
         replies = (*self.replies, WaitingReply(text, at))[-MAX_WAITING_REPLIES:]
-        return ChatState(self.awaiting, at, self.assignment_id, self.occurrence, replies)
+        return replace(self, since=at, replies=replies)
 
     def dumps(self) -> str:
         return json.dumps(
@@ -51,6 +56,7 @@ class ChatState:
                 "assignment_id": self.assignment_id,
                 "occurrence": self.occurrence,
                 "replies": [[r.text, r.at.isoformat()] for r in self.replies],
+                "choices": [list(choice) for choice in self.choices],
             },
             ensure_ascii=False,
         )
@@ -67,6 +73,7 @@ def loads(text: str | None) -> ChatState | None:
             WaitingReply(str(body), datetime.fromisoformat(at)) for body, at in raw["replies"]
         )
         assignment_id = raw["assignment_id"]
+        choices = tuple((int(aid), str(occurrence)) for aid, occurrence in raw.get("choices", []))
         if since.tzinfo is None or any(r.at.tzinfo is None for r in replies):
             return None
         return ChatState(
@@ -75,6 +82,7 @@ def loads(text: str | None) -> ChatState | None:
             int(assignment_id) if assignment_id is not None else None,
             str(raw["occurrence"]),
             replies,
+            choices,
         )
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         return None

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from storage.models import KeyValue
@@ -174,8 +174,10 @@ class ZaloTokens:
         with Session(self._engine, expire_on_commit=False) as session:
             try:
                 stored = _lock_and_read(session)
-            except OperationalError as exc:
-                raise ZaloTokenError(f"không khóa được mã Zalo trong cơ sở dữ liệu: {exc}") from exc
+            except SQLAlchemyError as exc:
+                raise ZaloTokenError(
+                    f"không khóa được mã Zalo trong cơ sở dữ liệu: {_cause(exc)}"
+                ) from exc
             if stored is None:
                 raise ZaloTokenMissing(
                     "chưa có mã truy cập Zalo: hãy chạy `nhacviec zalo set-token`"
@@ -183,8 +185,17 @@ class ZaloTokens:
             if self._usable(stored, rejected):
                 return stored  # another process renewed it meanwhile: Zalo is not called
             pair = self._call_zalo(stored.refresh_token)
-            store_pair(session, pair, self._clock())
-            session.commit()
+            try:
+                store_pair(session, pair, self._clock())
+                session.commit()
+            except SQLAlchemyError as exc:
+                # The previous pair is still stored, but Zalo may have retired its refresh token.
+                # Not ``exc`` itself: its text would carry the statement's parameters, the tokens.
+                log.error("the new Zalo token pair could not be stored: %s", _cause(exc))
+                raise ZaloTokenError(
+                    "không lưu được mã Zalo mới vào cơ sở dữ liệu; nếu lần làm mới sau bị từ chối,"
+                    " hãy cấp lại mã bằng `nhacviec zalo set-token`"
+                ) from exc
             return pair
 
     def _usable(self, pair: TokenPair, rejected: str | None) -> bool:
@@ -224,6 +235,12 @@ class ZaloTokens:
             refresh_token=str(body["refresh_token"]),
             expires_at=expiry(body.get("expires_in"), now),
         )
+
+
+def _cause(error: SQLAlchemyError) -> str:
+    """The driver's message (or the error's type), without SQLAlchemy's statement parameters."""
+    orig = getattr(error, "orig", None)
+    return str(orig).strip() if orig is not None else type(error).__name__
 
 
 def _describe(body: Any) -> str:

@@ -368,9 +368,7 @@ def upgrade() -> None:
         _timestamp("received_at", nullable=False),
         sa.CheckConstraint(f"channel IN {_CHANNELS}", name=op.f("ck_inbound_event_channel")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_event")),
-        sa.UniqueConstraint(
-            "channel", "event_id", name=op.f("uq_inbound_event_channel_event_id")
-        ),
+        sa.UniqueConstraint("channel", "event_id", name=op.f("uq_inbound_event_channel_event_id")),
     )
     op.create_index(op.f("ix_inbound_event_received_at"), "inbound_event", ["received_at"])
 

@@ -1,0 +1,531 @@
+"""The dispatcher: claim due outbox rows, send one digest per person, record what happened.
+
+Each ``tick(now)``:
+
+1. claims the due rows (``storage.outbox.claim_due``: a lease, safe with several dispatchers);
+2. skips, with a reason kept on the row, those no longer worth sending: the occurrence was
+   reported done, the task left the plan, the contact stopped receiving, the row is older than
+   ``stale_after``, or a later step of the same occurrence is due too (after downtime, "7 days
+   left" is not sent next to "1 day overdue": ``domain.reminders.supersede``);
+3. groups the rest per contact into ONE digest (their language, split under the channel's limit
+   without cutting an item), coordinator notices appended, and sends it;
+4. records each message sent (``SentMessage``: replies and buttons are bound through it) and
+   marks the rows: sent; failed and retried with exponential backoff (transient error); failed for
+   good (the message itself is wrong); unreachable (the person blocked the bot: the contact is
+   marked and the coordinators get a notice). A "retry after N seconds" pauses the whole channel:
+   the row that met it counts one failed try, the others are handed back untouched until then.
+
+Delivery is at least once: outcomes are written after the sends of a small chunk of recipients,
+so a process killed between a send and its record resends that chunk once its lease expires.
+Database work runs in worker threads (``asyncio.to_thread``), each call with its own session.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from domain.agencies import Directory
+from domain.calendar import WorkingCalendar, local_date
+from domain.deadlines import DeadlineKind
+from domain.delivery import Channel, Outcome, OutgoingMessage, SendResult
+from domain.digest import DigestItem, format_date
+from domain.reminders import CHECKIN_STEP, PRECONDITION, supersede
+from scheduler.messages import Composed, Line, Notice, Part, compose
+from storage import outbox, recipients, reminder_queries
+from storage.models import Audience, Reminder
+from storage.recipients import ContactInfo
+from storage.reminder_queries import AssignmentDetail
+
+log = logging.getLogger(__name__)
+
+SENDS_PER_CHUNK = 32  # recipients sent to between two database writes
+
+REASON_DONE = "đã báo cáo hoàn thành"
+REASON_NOT_IN_PLAN = "nhiệm vụ không còn trong kế hoạch"
+REASON_PRECONDITION_MET = "điều kiện triển khai đã được đáp ứng"
+REASON_CONTACT_GONE = "đầu mối đã ngừng nhận nhắc việc"
+REASON_CONTACT_UNREACHABLE = "đầu mối không nhận được tin nhắn: {reason}"
+REASON_STALE = "quá thời hạn gửi (dự kiến gửi {date})"
+REASON_EMPTY_NOTICE = "thông báo không có nội dung"
+ERROR_NO_CHANNEL = "chưa cấu hình kênh {channel}"
+
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "màn hình"}
+UNREACHABLE_NOTICE = {
+    "vi": (
+        "Thông báo: hệ thống không gửi được nhắc việc đến {who} ({agency}) qua {channel} "
+        "(lý do: {error}). Đề nghị liên hệ để cập nhật thông tin đầu mối nhận nhắc việc."
+    ),
+    "en": (
+        "Notice: reminders could not be delivered to {who} ({agency}) on {channel} "
+        "(reason: {error}). Please get in touch and update the focal point."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Delay before retrying a transient failure: base * 2^(tries - 1), at most ``cap``.
+
+    ``jitter`` (0..1) shortens each delay by up to that fraction, spread by the row's id so that
+    rows failed together are not retried together; it is deterministic, so tests can predict it.
+    """
+
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(hours=1)
+    jitter: float = 0.0
+
+    def delay(self, attempts: int, row_id: int = 0) -> timedelta:
+        exponent = min(max(attempts, 1) - 1, 30)
+        delay = min(self.cap, self.base * (1 << exponent))
+        if self.jitter:
+            spread = ((row_id * 2654435761 + attempts * 40503) % 1000) / 1000
+            delay *= 1 - self.jitter * spread
+        return delay
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    messages: int = 0  # chat messages sent
+    sent: int = 0  # rows delivered
+    skipped: int = 0
+    failed: int = 0  # rows to retry later
+    given_up: int = 0  # rows failed for good
+    deferred: int = 0  # rows handed back untried (channel paused or missing)
+    unreachable: int = 0
+    notices: int = 0  # coordinator notices queued
+    lost: int = 0  # outcomes refused: another dispatcher took the row over
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    contacts: dict[int, ContactInfo]
+    details: dict[int, AssignmentDetail]
+    done: set[tuple[int, str]]
+
+
+@dataclass
+class _Group:
+    contact: ContactInfo
+    channel_key: str
+    rows: list[Reminder]
+    composed: Composed
+
+
+@dataclass
+class _Result:
+    group: _Group
+    sent: list[tuple[Part, str, str]] = field(default_factory=list)  # part, chat id, message id
+    outcome: SendResult | None = None  # the failure that stopped it
+    failed_rows: tuple[int, ...] = ()
+    deferred_until: datetime | None = None  # paused before (or by another's) 429
+    new_chat_id: str | None = None
+
+
+@dataclass
+class _Triage:
+    skips: list[tuple[int, str]] = field(default_factory=list)
+    releases: list[tuple[int, datetime]] = field(default_factory=list)
+    groups: list[_Group] = field(default_factory=list)
+
+
+def _row_id(row: Reminder) -> int:
+    if row.id is None:
+        raise RuntimeError("claimed reminder without id")
+    return row.id
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        channels: Mapping[str, Channel],
+        *,
+        directory: Directory,
+        calendar: WorkingCalendar,
+        worker_id: str,
+        lease: timedelta = timedelta(minutes=5),
+        batch_size: int = 500,
+        max_rows_per_tick: int = 5000,
+        backoff: Backoff | None = None,
+        max_attempts: int = 20,
+        stale_after: timedelta = timedelta(days=14),
+        concurrency: int = 8,
+        fallback_channel: str | None = None,
+    ) -> None:
+        """``channels`` maps a contact's channel ("telegram", "zalo", "console") to its sender;
+        ``fallback_channel`` names the one used for contacts whose own channel is missing (the
+        console in a demo), None to keep their rows waiting until it is configured."""
+        if fallback_channel is not None and fallback_channel not in channels:
+            raise ValueError(f"fallback channel {fallback_channel!r} is not among the channels")
+        self.engine = engine
+        self.channels = dict(channels)
+        self.directory = directory
+        self.calendar = calendar
+        self.worker_id = worker_id
+        self.lease = lease
+        self.batch_size = batch_size
+        self.max_rows_per_tick = max_rows_per_tick
+        self.backoff = backoff or Backoff()
+        self.max_attempts = max_attempts
+        self.stale_after = stale_after
+        self.concurrency = concurrency
+        self.fallback_channel = fallback_channel
+        self.paused_until: dict[str, datetime] = {}
+
+    # --- the tick -----------------------------------------------------------------------------
+
+    async def tick(self, now: datetime) -> TickReport:
+        report = TickReport()
+        claimed = await asyncio.to_thread(self._claim, now)
+        report.claimed = len(claimed)
+        if not claimed:
+            return report
+        context = await asyncio.to_thread(self._context, claimed)
+        triage = self._triage(claimed, context, now)
+        await asyncio.to_thread(self._apply_triage, triage, now, report)
+        limit = asyncio.Semaphore(self.concurrency)
+        by_id = {_row_id(row): row for row in claimed}
+        for start in range(0, len(triage.groups), SENDS_PER_CHUNK):
+            chunk = triage.groups[start : start + SENDS_PER_CHUNK]
+            results = await asyncio.gather(*(self._send(group, now, limit) for group in chunk))
+            await asyncio.to_thread(self._record, results, by_id, context, now, report)
+        return report
+
+    def _claim(self, now: datetime) -> list[Reminder]:
+        claimed: list[Reminder] = []
+        with Session(self.engine) as session:
+            while len(claimed) < self.max_rows_per_tick:
+                size = min(self.batch_size, self.max_rows_per_tick - len(claimed))
+                batch = outbox.claim_due(session, now, self.worker_id, self.lease, size)
+                claimed.extend(batch)
+                if len(batch) < size:
+                    break
+        return claimed
+
+    def _context(self, rows: Sequence[Reminder]) -> _Context:
+        assignment_ids = {row.assignment_id for row in rows if row.assignment_id is not None}
+        with Session(self.engine) as session:
+            return _Context(
+                contacts=recipients.contacts_by_id(session, {r.contact_id for r in rows}),
+                details=reminder_queries.assignment_details(session, assignment_ids),
+                done=reminder_queries.done_occurrences(session, assignment_ids),
+            )
+
+    # --- deciding what to send ----------------------------------------------------------------
+
+    def _obsolete(self, row: Reminder, context: _Context, now: datetime) -> str | None:
+        contact = context.contacts.get(row.contact_id)
+        if contact is None or not contact.active:
+            return REASON_CONTACT_GONE
+        if contact.unreachable:
+            return REASON_CONTACT_UNREACHABLE.format(reason=contact.unreachable_reason or "?")
+        if row.send_at < now - self.stale_after:
+            return REASON_STALE.format(date=format_date(local_date(row.send_at)))
+        if row.assignment_id is None:
+            return None if _notice_text(row, "vi") else REASON_EMPTY_NOTICE
+        detail = context.details.get(row.assignment_id)
+        if detail is None or not detail.active:
+            return REASON_NOT_IN_PLAN
+        if (row.assignment_id, row.occurrence) in context.done:
+            return REASON_DONE
+        if row.step == PRECONDITION and detail.precondition_met_on is not None:
+            return REASON_PRECONDITION_MET
+        return None
+
+    def _triage(self, rows: Sequence[Reminder], context: _Context, now: datetime) -> _Triage:
+        triage = _Triage()
+        alive: list[Reminder] = []
+        for row in rows:
+            reason = self._obsolete(row, context, now)
+            if reason is None:
+                alive.append(row)
+            else:
+                triage.skips.append((_row_id(row), reason))
+
+        series: dict[tuple[int, str, int], list[Reminder]] = defaultdict(list)
+        for row in alive:
+            if row.assignment_id is not None:
+                series[(row.assignment_id, row.occurrence, row.contact_id)].append(row)
+        superseded: dict[int, str] = {}
+        for same in series.values():
+            if len(same) > 1:
+                same.sort(key=lambda r: (r.send_at, _row_id(r)))
+                superseded.update(supersede([(_row_id(r), r.step) for r in same]))
+        triage.skips.extend(superseded.items())
+
+        per_contact: dict[int, list[Reminder]] = defaultdict(list)
+        for row in alive:
+            if _row_id(row) not in superseded:
+                per_contact[row.contact_id].append(row)
+        for contact_id, mine in per_contact.items():
+            contact = context.contacts[contact_id]
+            key = contact.channel if contact.channel in self.channels else self.fallback_channel
+            if key is None:
+                retry = now + self.backoff.cap
+                triage.releases.extend((_row_id(row), retry) for row in mine)
+                log.warning(ERROR_NO_CHANNEL.format(channel=contact.channel))
+                continue
+            paused = self.paused_until.get(key)
+            if paused is not None and paused > now:
+                triage.releases.extend((_row_id(row), paused) for row in mine)
+                continue
+            composed = self._compose(contact, mine, context, now, self.channels[key].max_text)
+            triage.groups.append(_Group(contact, key, mine, composed))
+        return triage
+
+    def _agency_name(self, code: str) -> str:
+        return self.directory.display_name(code) if code in self.directory.agencies else code
+
+    def _compose(
+        self,
+        contact: ContactInfo,
+        rows: Sequence[Reminder],
+        context: _Context,
+        now: datetime,
+        limit: int,
+    ) -> Composed:
+        lines: list[Line] = []
+        notices: list[Notice] = []
+        for row in rows:
+            if row.assignment_id is None:
+                notices.append(Notice(_row_id(row), _notice_text(row, contact.language)))
+                continue
+            detail = context.details[row.assignment_id]
+            lines.append(Line(_row_id(row), self._item(row, detail), row.assignment_id,
+                              row.occurrence, _actionable(row)))  # fmt: skip
+        return compose(
+            lines,
+            notices,
+            today=local_date(now),
+            lang=contact.language,
+            agency_name=self._agency_name(contact.agency_code),
+            limit=limit,
+        )
+
+    def _item(self, row: Reminder, detail: AssignmentDetail) -> DigestItem:
+        agency = (row.payload or {}).get("agency") or detail.agency_code
+        return DigestItem(
+            plan=detail.plan,
+            task=detail.task,
+            title=detail.title,
+            due=self._shown_due(row, detail),
+            step=row.step,
+            role=detail.role,
+            deadline_text=detail.deadline_text,
+            audience=row.audience,
+            agency=self._agency_name(str(agency)),
+        )
+
+    def _shown_due(self, row: Reminder, detail: AssignmentDetail) -> date | None:
+        # The day that binds: a due date on a day off moves to the next working day; check-ins
+        # and a pending precondition's expected date are shown as they are.
+        if row.due is None or row.step in (CHECKIN_STEP, PRECONDITION):
+            return row.due
+        if detail.deadline_kind is DeadlineKind.CONTINUOUS:
+            return row.due
+        return self.calendar.effective_due(row.due)
+
+    def _apply_triage(self, triage: _Triage, now: datetime, report: TickReport) -> None:
+        if not triage.skips and not triage.releases:
+            return
+        with Session(self.engine) as session:
+            for row_id, reason in triage.skips:
+                if outbox.mark_skipped(session, row_id, self.worker_id, now, reason):
+                    report.skipped += 1
+                    key = reason.split(":")[0]
+                    report.skip_reasons[key] = report.skip_reasons.get(key, 0) + 1
+                else:
+                    report.lost += 1
+            by_time: dict[datetime, list[int]] = defaultdict(list)
+            for row_id, retry_at in triage.releases:
+                by_time[retry_at].append(row_id)
+            for retry_at, ids in by_time.items():
+                report.deferred += reminder_queries.release_claims(
+                    session, ids, self.worker_id, retry_at
+                )
+            session.commit()
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def _send(self, group: _Group, now: datetime, limit: asyncio.Semaphore) -> _Result:
+        result = _Result(group)
+        channel = self.channels[group.channel_key]
+        chat_id = group.contact.chat_id
+        async with limit:
+            for index, part in enumerate(group.composed.parts):
+                rest = tuple(i for p in group.composed.parts[index:] for i in p.row_ids)
+                paused = self.paused_until.get(group.channel_key)
+                if paused is not None and paused > now:
+                    result.failed_rows, result.deferred_until = rest, paused
+                    return result
+                message = OutgoingMessage(chat_id, part.text, part.buttons)
+                try:
+                    sent = await channel.send(message)
+                except Exception as exc:  # a bug or a network error the channel did not map
+                    log.exception("channel %s raised while sending", group.channel_key)
+                    sent = SendResult(Outcome.TRANSIENT, error=f"{type(exc).__name__}: {exc}")
+                if sent.new_chat_id:
+                    chat_id = result.new_chat_id = sent.new_chat_id
+                if sent.outcome is Outcome.SENT:
+                    message_id = sent.message_id or f"{group.channel_key}-{uuid.uuid4().hex}"
+                    result.sent.append((part, chat_id, message_id))
+                    continue
+                result.failed_rows = rest
+                if sent.outcome is Outcome.RATE_LIMITED:
+                    current = self.paused_until.get(group.channel_key)
+                    if current is not None and current > now:
+                        # Another send met the 429 first: this one is handed back, not failed.
+                        result.deferred_until = current
+                        return result
+                    pause = timedelta(seconds=sent.retry_after or 1.0)
+                    self.paused_until[group.channel_key] = now + pause
+                result.outcome = sent
+                return result
+        return result
+
+    # --- recording outcomes -------------------------------------------------------------------
+
+    def _record(
+        self,
+        results: Sequence[_Result],
+        by_id: Mapping[int, Reminder],
+        context: _Context,
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        with Session(self.engine) as session:
+            for result in results:
+                self._record_one(session, result, by_id, context, now, report)
+            session.commit()
+
+    def _record_one(
+        self,
+        session: Session,
+        result: _Result,
+        by_id: Mapping[int, Reminder],
+        context: _Context,
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        group, worker = result.group, self.worker_id
+        if result.new_chat_id:
+            recipients.move_chat(session, group.contact.id, result.new_chat_id)
+        batch_id = uuid.uuid4().hex
+        for part, chat_id, message_id in result.sent:
+            reminder_queries.record_sent_message(
+                session,
+                channel=group.channel_key,
+                chat_id=chat_id,
+                message_id=message_id,
+                contact_id=group.contact.id,
+                batch_id=batch_id,
+                items=group.composed.items,
+                sent_at=now,
+            )
+            report.messages += 1
+            for row_id in part.row_ids:
+                if outbox.mark_sent(session, row_id, worker, now, batch_id):
+                    report.sent += 1
+                else:
+                    report.lost += 1
+        if not result.failed_rows:
+            return
+        if result.deferred_until is not None:
+            report.deferred += reminder_queries.release_claims(
+                session, result.failed_rows, worker, result.deferred_until
+            )
+            return
+        failure = result.outcome
+        if failure is None:
+            return
+        error = failure.error or failure.outcome.value
+        if failure.outcome is Outcome.UNREACHABLE:
+            for row_id in result.failed_rows:
+                if outbox.mark_unreachable(session, row_id, worker, now, error):
+                    report.unreachable += 1
+                else:
+                    report.lost += 1
+            if recipients.mark_unreachable(session, group.contact.id, error):
+                report.notices += self._notify_unreachable(
+                    session, group, result.failed_rows, by_id, context, error, now
+                )
+            return
+        for row_id in result.failed_rows:
+            retry_at = self._retry_at(failure, by_id[row_id], now)
+            if retry_at is None:
+                ok = outbox.mark_failed(session, row_id, worker, now, error, None)
+                report.given_up += ok
+            else:
+                ok = outbox.mark_failed(session, row_id, worker, now, error, retry_at)
+                report.failed += ok
+            report.lost += not ok
+
+    def _retry_at(self, failure: SendResult, row: Reminder, now: datetime) -> datetime | None:
+        if failure.outcome is Outcome.PERMANENT:
+            return None
+        if failure.outcome is Outcome.RATE_LIMITED:
+            return now + timedelta(seconds=failure.retry_after or 1.0)
+        if row.attempts >= self.max_attempts:
+            return None
+        return now + self.backoff.delay(row.attempts, _row_id(row))
+
+    def _notify_unreachable(
+        self,
+        session: Session,
+        group: _Group,
+        row_ids: Sequence[int],
+        by_id: Mapping[int, Reminder],
+        context: _Context,
+        error: str,
+        now: datetime,
+    ) -> int:
+        contact = group.contact
+        agencies = {
+            detail.coordinator
+            for row_id in row_ids
+            if (aid := by_id[row_id].assignment_id) is not None
+            and (detail := context.details.get(aid)) is not None
+            and detail.coordinator
+        }
+        coordinators = [
+            c.id for c in recipients.coordinator_contacts(session, agencies) if c.id != contact.id
+        ]
+        if not coordinators:
+            log.warning("no coordinator to tell that contact %s is unreachable", contact.id)
+            return 0
+        values: dict[str, Any] = {
+            "who": contact.label,
+            "agency": self._agency_name(contact.agency_code),
+            "channel": CHANNEL_NAMES.get(group.channel_key, group.channel_key),
+            "error": error,
+        }
+        payload = {
+            "kind": "unreachable",
+            "contact_id": contact.id,
+            "text": UNREACHABLE_NOTICE["vi"].format(**values),
+            "text_en": UNREACHABLE_NOTICE["en"].format(**values),
+        }
+        key = f"unreachable:{contact.id}:{local_date(now).isoformat()}"
+        return reminder_queries.queue_notices(
+            session, key=key, contact_ids=coordinators, payload=payload, now=now
+        )
+
+
+def _actionable(row: Reminder) -> bool:
+    return row.audience == Audience.AGENCY and row.step != PRECONDITION
+
+
+def _notice_text(row: Reminder, lang: str) -> str:
+    payload = row.payload or {}
+    text = payload.get(f"text_{lang}") or payload.get("text") or ""
+    return str(text)

@@ -1,0 +1,147 @@
+"""The reminder service: planning, dispatching and the daily digest, wired to one database.
+
+``run_service`` is what ``nhacviec run`` awaits: it builds the dispatcher over the given channels,
+starts the jobs, and returns once ``stop_event`` is set, after the running jobs have finished. The
+chat adapters add their channels to ``channels``; receiving messages is theirs to run alongside.
+"""
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from domain.agencies import Directory
+from domain.calendar import WorkingCalendar
+from domain.delivery import Channel
+from domain.reminders import ReminderPolicy
+from scheduler.clock import Clock
+from scheduler.coordinator_digest import queue_coordinator_digest
+from scheduler.dispatcher import Dispatcher, TickReport
+from scheduler.jobs import JobSettings, ReminderJobs
+from scheduler.planning import DEFAULT_HORIZON_DAYS, PlanningReport, plan
+
+
+class ServiceContext(Protocol):
+    """What the service needs from the app's wiring (``app.bootstrap.Services`` provides it)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def calendar(self) -> WorkingCalendar: ...
+
+    def directory(self) -> Directory: ...
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    policy: ReminderPolicy = field(default_factory=ReminderPolicy)
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    require_confirmation: bool = True
+    fallback_channel: str | None = None  # see Dispatcher
+    worker_id: str | None = None  # default: host, process and a random suffix
+    jobs: JobSettings = field(default_factory=JobSettings)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class ReminderService:
+    def __init__(
+        self,
+        services: ServiceContext,
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        settings: ServiceSettings | None = None,
+    ) -> None:
+        self.services = services
+        self.settings = settings or ServiceSettings()
+        self.dispatcher = Dispatcher(
+            services.engine,
+            channels,
+            directory=services.directory(),
+            calendar=services.calendar,
+            worker_id=self.settings.worker_id or default_worker_id(),
+            fallback_channel=self.settings.fallback_channel,
+        )
+        self.jobs = ReminderJobs(
+            clock=clock,
+            plan=self.plan,
+            dispatch=self.dispatch,
+            coordinator_digest=self.coordinator_digest,
+            settings=self.settings.jobs,
+        )
+        self.last_planning: PlanningReport | None = None
+        self.last_tick: TickReport | None = None
+
+    def request_planning(self) -> None:
+        self.jobs.request_planning()
+
+    async def plan(self, now: datetime) -> PlanningReport:
+        report = await asyncio.to_thread(self._plan, now)
+        self.last_planning = report
+        return report
+
+    def _plan(self, now: datetime) -> PlanningReport:
+        directory = self.services.directory()
+        self.dispatcher.directory = directory  # names follow a reloaded directory
+        with Session(self.services.engine) as session:
+            report = plan(
+                session,
+                directory=directory,
+                calendar=self.services.calendar,
+                policy=self.settings.policy,
+                now=now,
+                horizon_days=self.settings.horizon_days,
+            )
+            session.commit()
+        return report
+
+    async def dispatch(self, now: datetime) -> TickReport:
+        report = await self.dispatcher.tick(now)
+        self.last_tick = report
+        return report
+
+    async def coordinator_digest(self, now: datetime) -> int:
+        return await asyncio.to_thread(self._coordinator_digest, now)
+
+    def _coordinator_digest(self, now: datetime) -> int:
+        with Session(self.services.engine) as session:
+            queued = queue_coordinator_digest(
+                session,
+                directory=self.dispatcher.directory,
+                calendar=self.services.calendar,
+                now=now,
+                require_confirmation=self.settings.require_confirmation,
+            )
+            session.commit()
+        return queued
+
+
+async def run_service(
+    services: ServiceContext,
+    channels: Mapping[str, Channel],
+    clock: Clock,
+    stop_event: asyncio.Event,
+    *,
+    settings: ServiceSettings | None = None,
+    ready: Callable[[ReminderService], object] | None = None,
+) -> None:
+    """Run until ``stop_event`` is set; ``ready`` gets the service once its jobs are started
+    (to call ``request_planning`` after an import, or to watch its reports)."""
+    service = ReminderService(services, channels, clock, settings)
+    service.jobs.start()
+    try:
+        if ready is not None:
+            ready(service)
+        await stop_event.wait()
+    finally:
+        await service.jobs.shutdown()
