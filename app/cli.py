@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app import cli_chat, cli_report
+from app import cli_chat, cli_report, cli_zalo
 from app.bootstrap import Services, bootstrap, read_directory
 from app.bundled import sample_plan
 from app.config import Config, ConfigError, DatabaseConfig, load_config
@@ -351,12 +351,16 @@ def demo_command() -> None:
 
 cli_report.register(app, _services)
 cli_chat.register(app, _services)
+cli_zalo.register(app, _services)
 
 
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr, exit code 1."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except (UserError, PlanFormatError, ConfigError, DirectoryFormatError) as exc:
         err.print(f"[red]Lỗi:[/red] {exc}", highlight=False)
         sys.exit(1)

@@ -19,17 +19,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 DEADLINES = [
-    "Năm 2026", "Quý II/2026", "Quý III, IV/2026", "Tháng 9/2026", "Trước ngày 30/6/2026",
-    "Thường xuyên", "Hằng năm", "Năm 2026 và những năm tiếp theo", "2026 - 2027",
-    "Năm 2026, sau khi có hướng dẫn của Bộ", "6 tháng đầu năm 2026", "Trước ngày 15/12 hằng năm",
+    "Năm 2026",
+    "Quý II/2026",
+    "Quý III, IV/2026",
+    "Tháng 9/2026",
+    "Trước ngày 30/6/2026",
+    "Thường xuyên",
+    "Hằng năm",
+    "Năm 2026 và những năm tiếp theo",
+    "2026 - 2027",
+    "Năm 2026, sau khi có hướng dẫn của Bộ",
+    "6 tháng đầu năm 2026",
+    "Trước ngày 15/12 hằng năm",
 ]
 LEADS = [
-    "Sở Nội vụ", "Sở Tài chính", "Sở Xây dựng", "Sở Y tế", "Sở Tư pháp", "Sở Công Thương",
-    "Sở Khoa học và Công nghệ", "Các sở, ban, ngành cấp tỉnh", "UBND các xã, phường",
+    "Sở Nội vụ",
+    "Sở Tài chính",
+    "Sở Xây dựng",
+    "Sở Y tế",
+    "Sở Tư pháp",
+    "Sở Công Thương",
+    "Sở Khoa học và Công nghệ",
+    "Các sở, ban, ngành cấp tỉnh",
+    "UBND các xã, phường",
 ]
 SUPPORTS = [
-    "Sở Nội vụ; Sở Tài chính", "Các sở, ban, ngành cấp tỉnh, UBND các xã, phường",
-    "UBND các xã, phường", "Sở Tư pháp", "",
+    "Sở Nội vụ; Sở Tài chính",
+    "Các sở, ban, ngành cấp tỉnh, UBND các xã, phường",
+    "UBND các xã, phường",
+    "Sở Tư pháp",
+    "",
 ]
 
 
@@ -47,7 +66,9 @@ def rows(n: int) -> list[list[str]]:
 
 
 HEADER = ["TT", "Nhiệm vụ", "Thời gian hoàn thành", "Cơ quan chủ trì", "Cơ quan phối hợp"]
-PREAMBLE = "Số: 999/KH-UBND\n\nNghệ An, ngày 15 tháng 9 năm 2025\n\n# KẾ HOẠCH\n\n**Kế hoạch thử tải**\n\n"
+PREAMBLE = (
+    "Số: 999/KH-UBND\n\nNghệ An, ngày 15 tháng 9 năm 2025\n\n# KẾ HOẠCH\n\n**Kế hoạch thử tải**\n\n"
+)
 
 
 def write_plan(folder: Path, n: int, fmt: str) -> Path:
@@ -103,18 +124,35 @@ def main() -> None:
         times = []
         for i in range(args.repeat):
             db = args.db or f"sqlite:///{folder}/bench-{i}.db"
-            command = [sys.executable, "-m", "app", "--db", db, "import", "--number", "999/KH-UBND",
-                       str(plan)]
+            command = [
+                sys.executable,
+                "-m",
+                "app",
+                "--db",
+                db,
+                "import",
+                "--number",
+                "999/KH-UBND",
+                str(plan),
+            ]
             start = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
-                                    env={**os.environ, "COLUMNS": "200"}, check=False)
+            result = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env={**os.environ, "COLUMNS": "200"},
+                check=False,
+            )
             times.append(time.perf_counter() - start)
             if result.returncode != 0:
                 raise SystemExit(result.stderr)
         best = min(times)
-        print(f"import {args.rows} rows ({args.format}): best {best:.2f} s of {args.repeat}, "
-              f"median {sorted(times)[len(times) // 2]:.2f} s, {args.rows / best:.0f} rows/s "
-              "(fresh database each run, process start included)")
+        print(
+            f"import {args.rows} rows ({args.format}): best {best:.2f} s of {args.repeat}, "
+            f"median {sorted(times)[len(times) // 2]:.2f} s, {args.rows / best:.0f} rows/s "
+            "(fresh database each run, process start included)"
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Each ``tick(now)``:
 
-1. claims the due rows (``storage.outbox.claim_due``: a lease, safe with several dispatchers);
+1. claims the due rows (``storage.outbox.claim_due``: a lease, safe with several dispatchers),
+   all of them up to ``max_rows_per_tick``, so that a person's rows travel together;
 2. skips, with a reason kept on the row, those no longer worth sending: the occurrence was
    reported done, the task left the plan, the contact stopped receiving, the row is older than
    ``stale_after``, or a later step of the same occurrence is due too (after downtime, "7 days
@@ -15,6 +16,9 @@ Each ``tick(now)``:
    marked and the coordinators get a notice). A "retry after N seconds" pauses the whole channel:
    the row that met it counts one failed try, the others are handed back untouched until then.
 
+Sending stops after half the lease; the rows of the people not reached yet are handed back whole,
+for the next tick, before another dispatcher could take them over.
+
 Delivery is at least once: outcomes are written after the sends of a small chunk of recipients,
 so a process killed between a send and its record resends that chunk once its lease expires.
 Database work runs in worker threads (``asyncio.to_thread``), each call with its own session.
@@ -22,9 +26,10 @@ Database work runs in worker threads (``asyncio.to_thread``), each call with its
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,7 +45,7 @@ from domain.digest import DigestItem, format_date
 from domain.reminders import CHECKIN_STEP, PRECONDITION, supersede
 from scheduler.messages import Composed, Line, Notice, Part, compose
 from storage import outbox, recipients, reminder_queries
-from storage.models import Audience, Reminder
+from storage.models import Audience, Reminder, SentMessage
 from storage.recipients import ContactInfo
 from storage.reminder_queries import AssignmentDetail
 
@@ -155,12 +160,13 @@ class Dispatcher:
         worker_id: str,
         lease: timedelta = timedelta(minutes=5),
         batch_size: int = 500,
-        max_rows_per_tick: int = 5000,
+        max_rows_per_tick: int = 50_000,
         backoff: Backoff | None = None,
         max_attempts: int = 20,
         stale_after: timedelta = timedelta(days=14),
         concurrency: int = 8,
         fallback_channel: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``channels`` maps a contact's channel ("telegram", "zalo", "console") to its sender;
         ``fallback_channel`` names the one used for contacts whose own channel is missing (the
@@ -181,6 +187,9 @@ class Dispatcher:
         self.concurrency = concurrency
         self.fallback_channel = fallback_channel
         self.paused_until: dict[str, datetime] = {}
+        # Sending stops at half the lease: the rest is handed back before anyone may take it over.
+        self.send_budget = lease.total_seconds() / 2
+        self._monotonic = monotonic
 
     # --- the tick -----------------------------------------------------------------------------
 
@@ -195,11 +204,21 @@ class Dispatcher:
         await asyncio.to_thread(self._apply_triage, triage, now, report)
         limit = asyncio.Semaphore(self.concurrency)
         by_id = {_row_id(row): row for row in claimed}
+        started = self._monotonic()
         for start in range(0, len(triage.groups), SENDS_PER_CHUNK):
+            if self._monotonic() - started > self.send_budget:
+                rest = [_row_id(row) for group in triage.groups[start:] for row in group.rows]
+                await asyncio.to_thread(self._release, rest, now, report)
+                break
             chunk = triage.groups[start : start + SENDS_PER_CHUNK]
             results = await asyncio.gather(*(self._send(group, now, limit) for group in chunk))
             await asyncio.to_thread(self._record, results, by_id, context, now, report)
         return report
+
+    def _release(self, ids: Sequence[int], now: datetime, report: TickReport) -> None:
+        with Session(self.engine) as session:
+            report.deferred += reminder_queries.release_claims(session, ids, self.worker_id, now)
+            session.commit()
 
     def _claim(self, now: datetime) -> list[Reminder]:
         claimed: list[Reminder] = []
@@ -403,12 +422,41 @@ class Dispatcher:
         now: datetime,
         report: TickReport,
     ) -> None:
+        prefix = f"{uuid.uuid4().hex}-"
+        messages: list[SentMessage] = []
+        delivered: list[int] = []
+        for result in results:
+            contact = result.group.contact
+            items = [[aid, occurrence] for aid, occurrence in result.group.composed.items]
+            for part, chat_id, message_id in result.sent:
+                messages.append(
+                    SentMessage(
+                        channel=result.group.channel_key,
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        contact_id=contact.id,
+                        batch_id=f"{prefix}{contact.id}",
+                        items=items,
+                        sent_at=now,
+                    )
+                )
+                delivered.extend(part.row_ids)
         with Session(self.engine) as session:
             for result in results:
-                self._record_one(session, result, by_id, context, now, report)
+                if result.new_chat_id:
+                    recipients.move_chat(session, result.group.contact.id, result.new_chat_id)
+            reminder_queries.record_sent_messages(session, messages)
+            marked = reminder_queries.mark_sent_many(
+                session, delivered, self.worker_id, now, prefix
+            )
+            for result in results:
+                self._record_failure(session, result, by_id, context, now, report)
             session.commit()
+        report.messages += len(messages)
+        report.sent += len(marked)
+        report.lost += len(delivered) - len(marked)
 
-    def _record_one(
+    def _record_failure(
         self,
         session: Session,
         result: _Result,
@@ -418,26 +466,6 @@ class Dispatcher:
         report: TickReport,
     ) -> None:
         group, worker = result.group, self.worker_id
-        if result.new_chat_id:
-            recipients.move_chat(session, group.contact.id, result.new_chat_id)
-        batch_id = uuid.uuid4().hex
-        for part, chat_id, message_id in result.sent:
-            reminder_queries.record_sent_message(
-                session,
-                channel=group.channel_key,
-                chat_id=chat_id,
-                message_id=message_id,
-                contact_id=group.contact.id,
-                batch_id=batch_id,
-                items=group.composed.items,
-                sent_at=now,
-            )
-            report.messages += 1
-            for row_id in part.row_ids:
-                if outbox.mark_sent(session, row_id, worker, now, batch_id):
-                    report.sent += 1
-                else:
-                    report.lost += 1
         if not result.failed_rows:
             return
         if result.deferred_until is not None:

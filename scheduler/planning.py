@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -32,8 +33,7 @@ from domain.reminders import (
     plan_reminders,
 )
 from storage import reminder_queries
-from storage.models import ContactRole, Reminder
-from storage.outbox import upsert_planned
+from storage.models import ContactRole
 from storage.recipients import ContactInfo, reachable_contacts
 
 DEFAULT_HORIZON_DAYS = 45
@@ -133,10 +133,10 @@ def outbox_rows(
     recipients: Recipients,
     now: datetime,
     known: Container[reminder_queries.OutboxKey] = frozenset(),
-) -> tuple[list[Reminder], int, int]:
-    """One unsaved outbox row per planned reminder and recipient whose key is not ``known``;
-    also the number of rows (known ones included) and of reminders nobody can receive."""
-    rows: list[Reminder] = []
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The column values of one outbox row per planned reminder and recipient whose key is not
+    ``known``; also the number of rows (known ones included) and of reminders nobody receives."""
+    rows: list[dict[str, Any]] = []
     count = unaddressed = 0
     for item in planned:
         people = recipients.of(item, plan_of[item.assignment_id])
@@ -149,17 +149,17 @@ def outbox_rows(
             if (item.assignment_id, item.occurrence, item.step, person.id) in known:
                 continue
             rows.append(
-                Reminder(
-                    assignment_id=item.assignment_id,
-                    occurrence=item.occurrence,
-                    step=item.step,
-                    audience=item.audience,
-                    contact_id=person.id,
-                    due=item.due,
-                    send_at=item.send_at,
-                    payload=payload,
-                    created_at=now,
-                )
+                {
+                    "assignment_id": item.assignment_id,
+                    "occurrence": item.occurrence,
+                    "step": item.step,
+                    "audience": item.audience,
+                    "contact_id": person.id,
+                    "due": item.due,
+                    "send_at": item.send_at,
+                    "payload": payload,
+                    "created_at": now,
+                }
             )
     return rows, count, unaddressed
 
@@ -196,7 +196,7 @@ def plan(
         session, now - timedelta(days=lookback_days), now + timedelta(days=horizon_days)
     )
     rows, count, unaddressed = outbox_rows(planned, plan_of, recipients, now, known)
-    inserted = upsert_planned(session, rows) if rows else 0
+    inserted = reminder_queries.insert_planned(session, rows)
     reminder_queries.set_last_planning(session, now)
     return PlanningReport(
         assignments=len(found.views),

@@ -166,7 +166,9 @@ async def test_three_days_down_give_one_catch_up_digest_per_contact(
     [message] = channel.texts_for("100")
     assert "nhiệm vụ 1 (chủ trì)" in message and "Hạn: 29/12/2023 (hôm nay đến hạn)." in message
     assert "nhiệm vụ 2 (chủ trì)" in message and "Hạn: 27/12/2023 (quá hạn 2 ngày)." in message
-    sent = {(r.contact_id, r.assignment_id, r.step) for r in reminders(session) if r.state == "sent"}
+    sent = {
+        (r.contact_id, r.assignment_id, r.step) for r in reminders(session) if r.state == "sent"
+    }
     task1, task2 = assignment_id(session, "1", "STC"), assignment_id(session, "2", "STC")
     assert (stc, task1, "due") in sent and (stc, task2, "overdue:1") in sent
     assert not any(c == stc and s.startswith("before") for c, _, s in sent)
@@ -431,15 +433,15 @@ async def test_rows_wait_for_a_channel_that_is_not_configured(
 
 async def test_rows_older_than_stale_after_are_skipped(engine: Engine, two_tasks: Session) -> None:
     channel = telegram()
-    report = await dispatcher(engine, {"telegram": channel}).tick(
-        WEEK_BEFORE + timedelta(days=15)
-    )
+    report = await dispatcher(engine, {"telegram": channel}).tick(WEEK_BEFORE + timedelta(days=15))
     assert report.skip_reasons["quá thời hạn gửi (dự kiến gửi 22/12/2023)"] == 3
     reasons = {r.skip_reason for r in due_by(two_tasks)}
     assert reasons == {"quá thời hạn gửi (dự kiến gửi 22/12/2023)"}
 
 
-async def test_a_group_moved_to_a_supergroup_is_followed(engine: Engine, two_tasks: Session) -> None:
+async def test_a_group_moved_to_a_supergroup_is_followed(
+    engine: Engine, two_tasks: Session
+) -> None:
     session = two_tasks
 
     def migrate(message: OutgoingMessage) -> SendResult | None:
@@ -462,9 +464,7 @@ async def test_a_channel_that_raises_counts_as_a_transient_failure(
     def explode(message: OutgoingMessage) -> SendResult | None:
         raise ConnectionResetError("connection reset by peer")
 
-    report = await dispatcher(engine, {"telegram": telegram(outcome_for=explode)}).tick(
-        WEEK_BEFORE
-    )
+    report = await dispatcher(engine, {"telegram": telegram(outcome_for=explode)}).tick(WEEK_BEFORE)
     assert (report.failed, report.sent) == (3, 0)
     errors = {r.last_error for r in due_by(two_tasks)}
     assert errors == {"ConnectionResetError: connection reset by peer"}

@@ -110,4 +110,3 @@ async def test_a_killed_dispatcher_loses_nothing(
     assert Counter((r.state, r.claimed_by, r.attempts) for r in after) == {
         ("sent", "survivor", 2): 12
     }
-

@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from domain.deadlines import Deadline, DeadlineKind
 from scheduler.planning import (
@@ -13,7 +13,6 @@ from scheduler.planning import (
     plan,
 )
 from storage import repository
-from storage.models import Reminder
 from storage.reminder_queries import last_planning
 from tests.integration.reminder_world import (
     DIRECTORY,

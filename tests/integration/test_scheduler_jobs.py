@@ -139,9 +139,7 @@ class Wiring:
         return DIRECTORY
 
 
-async def test_the_service_plans_and_sends_a_due_reminder(
-    engine: Engine, session: Session
-) -> None:
+async def test_the_service_plans_and_sends_a_due_reminder(engine: Engine, session: Session) -> None:
     save_plan(session, [TaskSpec("1", fixed(date(2023, 12, 29)))])
     add_contact(session, "STC", "100")
     delivered = asyncio.Event()

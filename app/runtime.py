@@ -1,0 +1,125 @@
+"""What ``nhacviec run`` runs: the reminder service and the chat channels, in one event loop.
+
+The scheduler's jobs, the Telegram bot (when ``telegram.token`` is set) and, when some platform
+calls us (Telegram in webhook mode, a Zalo OA), the HTTP server for the webhooks all share the
+loop, so a reminder and the answer to it never wait on each other's thread. The Telegram channel
+joins the dispatcher's channels, so digests go out through the same bot that takes the replies.
+
+Start-up order: the bot first (its channel must be ready before the first dispatch tick), then the
+web server, then the service; shutdown is the reverse: the service's running tick finishes while
+the bot can still send, and the bot closes last.
+"""
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+import uvicorn
+
+from app.bootstrap import Services
+from app.cli_chat import build_conversation
+from bot.telegram.adapter import TelegramAdapter
+from bot.webhooks import TelegramWebhook, ZaloWebhook, build_web_app, database_check
+from domain.delivery import Channel
+from scheduler.clock import Clock
+from scheduler.service import ReminderService, ServiceSettings, run_service
+
+log = logging.getLogger(__name__)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside our loop: the command that owns the process handles the signals and sets
+    the stop event; uvicorn must neither take nor re-raise them."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def telegram_adapter(services: Services, clock: Clock) -> TelegramAdapter:
+    """The Telegram bot configured in ``services.config.telegram`` (whose token must be set)."""
+    settings = services.config.telegram
+    return TelegramAdapter(
+        settings.token,
+        settings.base_url or None,
+        build_conversation(services),
+        session_factory=services.session,
+        mode=settings.mode,
+        webhook_url=settings.webhook_url,
+        webhook_secret=settings.webhook_secret,
+        clock=clock,
+        default_lang=services.config.language,
+    )
+
+
+async def run(
+    services: Services,
+    *,
+    clock: Clock,
+    stop: asyncio.Event,
+    settings: ServiceSettings | None = None,
+    channels: Mapping[str, Channel] | None = None,
+    zalo: ZaloWebhook | None = None,
+    ready: Callable[[ReminderService], object] | None = None,
+) -> None:
+    """Run until ``stop`` is set.
+
+    ``channels`` are the other senders the dispatcher uses (Zalo, the console); ``zalo`` is the
+    Zalo endpoint to serve; ``ready`` gets the service once it runs (as ``run_service``'s).
+    """
+    config = services.config
+    senders = dict(channels or {})
+    adapter = telegram_adapter(services, clock) if config.telegram.token else None
+    if adapter is not None:
+        senders["telegram"] = adapter.channel
+    hook = None
+    if adapter is not None and adapter.mode == "webhook":
+        hook = TelegramWebhook(config.telegram.webhook_secret, adapter.process_update_json)
+    server: _EmbeddedServer | None = None
+    listening: socket.socket | None = None
+    if hook is not None or zalo is not None:
+        web = build_web_app(zalo=zalo, telegram=hook, health_check=database_check(services.engine))
+        web_config = uvicorn.Config(
+            web, host=config.server.host, port=config.server.port, lifespan="off", ws="none"
+        )
+        # Bound and listening before anything starts: a port in use fails here, at once, and a
+        # platform calling before uvicorn accepts waits in the backlog instead of being refused.
+        listening = web_config.bind_socket()
+        listening.listen(web_config.backlog)
+        server = _EmbeddedServer(web_config)
+
+    def started(service: ReminderService) -> None:
+        if adapter is not None:  # notices queued by the bot go out at once, not at the next tick
+            adapter.on_queued = service.jobs.request_dispatch
+        if ready is not None:
+            ready(service)
+
+    serving: asyncio.Task[None] | None = None
+    try:
+        if adapter is not None:
+            await adapter.start()
+        if server is not None and listening is not None:
+            serving = asyncio.create_task(server.serve(sockets=[listening]), name="webhooks")
+            serving.add_done_callback(lambda _: _ended(stop))
+        await run_service(services, senders, clock, stop, settings=settings, ready=started)
+    finally:
+        if server is not None and serving is not None:
+            server.should_exit = True
+            try:
+                await serving
+            except Exception:
+                log.exception("the webhook server failed")
+        if listening is not None:
+            listening.close()
+        if adapter is not None:
+            adapter.on_queued = None
+            await adapter.stop()
+
+
+def _ended(stop: asyncio.Event) -> None:
+    # Without the server no platform reaches us: stop rather than run deaf.
+    if not stop.is_set():
+        log.error("the webhook server stopped: shutting down")
+        stop.set()
