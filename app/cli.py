@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app import cli_chat, cli_report, cli_zalo
+from app import cli_chat, cli_reminders, cli_report, cli_zalo
 from app.bootstrap import Services, bootstrap, read_directory
 from app.bundled import sample_plan
 from app.config import Config, ConfigError, DatabaseConfig, load_config
@@ -27,6 +27,7 @@ from domain.deadlines import DeadlineKind, describe
 from domain.directory_csv import DirectoryFormatError
 from domain.plan_import import PlanDraft, Role, build_plan
 from domain.plans import PlanFormatError, parse_plan
+from scheduler.planning import plan as plan_reminders
 from storage import repository
 
 app = typer.Typer(
@@ -141,8 +142,20 @@ def import_plan(services: Services, path: Path, *, dry_run: bool, number: str | 
         report_due=(reminders.report_due_month, reminders.report_due_day),
     )
     if not dry_run:
+        now = datetime.now(UTC)
         with services.session() as session:
-            repository.save_plan(session, draft, now=datetime.now(UTC))
+            repository.save_plan(session, draft, now=now)
+            session.commit()
+            # The running service plans hourly; planning here puts the new plan's reminders in
+            # the outbox at once (idempotent, so the service's next run adds nothing twice).
+            plan_reminders(
+                session,
+                directory=services.directory(),
+                calendar=services.calendar,
+                policy=cli_reminders.policy_from_config(reminders),
+                now=now,
+                horizon_days=reminders.horizon_days,
+            )
             session.commit()
     return draft
 
@@ -351,6 +364,7 @@ def demo_command() -> None:
 
 cli_report.register(app, _services)
 cli_chat.register(app, _services)
+cli_reminders.register(app, _services)
 cli_zalo.register(app, _services)
 
 

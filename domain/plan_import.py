@@ -55,7 +55,11 @@ REPORT_DUTY_NUMBER = "BC"
 
 
 def _resolve(
-    directory: Directory, cell: str, on: date | None, role: Role, where: str,
+    directory: Directory,
+    cell: str,
+    on: date | None,
+    role: Role,
+    where: str,
     warnings: list[str],
 ) -> list[AssignmentDraft]:
     drafts: list[AssignmentDraft] = []
@@ -65,9 +69,7 @@ def _resolve(
         elif res.group is not None:
             members = directory.members(res.group, on)
             if not members:
-                warnings.append(
-                    f"{where}: '{res.text}' không chỉ rõ cơ quan nào; cần giao cụ thể"
-                )
+                warnings.append(f"{where}: '{res.text}' không chỉ rõ cơ quan nào; cần giao cụ thể")
             drafts.extend(AssignmentDraft(code, role, res.group) for code in members)
         else:
             hint = f"; gần giống: {', '.join(res.suggestions)}" if res.suggestions else ""
@@ -75,7 +77,9 @@ def _resolve(
     return drafts
 
 
-def _dedupe(lead: list[AssignmentDraft], support: list[AssignmentDraft]) -> tuple[AssignmentDraft, ...]:
+def _dedupe(
+    lead: list[AssignmentDraft], support: list[AssignmentDraft]
+) -> tuple[AssignmentDraft, ...]:
     seen: set[tuple[str, Role]] = set()
     lead_codes = {a.agency for a in lead}
     out: list[AssignmentDraft] = []
@@ -87,8 +91,13 @@ def _dedupe(lead: list[AssignmentDraft], support: list[AssignmentDraft]) -> tupl
 
 
 def _duty_task(
-    parsed: ParsedPlan, number: str, year: int | None, directory: Directory,
-    named: list[str], default_due: tuple[int, int], warnings: list[str],
+    parsed: ParsedPlan,
+    number: str,
+    year: int | None,
+    directory: Directory,
+    named: list[str],
+    default_due: tuple[int, int],
+    warnings: list[str],
 ) -> tuple[TaskDraft | None, str | None]:
     duty = parsed.duty
     if duty is None:
@@ -103,13 +112,16 @@ def _duty_task(
     day = duty.due_day or default_due[1]
     start = date(year, 1, 1) if year else None
     words = {
-        Frequency.YEARLY: "hằng năm", Frequency.HALF_YEARLY: "6 tháng một lần",
-        Frequency.QUARTERLY: "hằng quý", Frequency.MONTHLY: "hằng tháng",
+        Frequency.YEARLY: "hằng năm",
+        Frequency.HALF_YEARLY: "6 tháng một lần",
+        Frequency.QUARTERLY: "hằng quý",
+        Frequency.MONTHLY: "hằng tháng",
     }[duty.frequency]
     deadline = Deadline(
         kind=DeadlineKind.RECURRING,
         text=f"Định kỳ {words}, trước ngày {day:02d}/{month:02d}"
-        if duty.frequency is Frequency.YEARLY else f"Định kỳ {words}",
+        if duty.frequency is Frequency.YEARLY
+        else f"Định kỳ {words}",
         start=start,
         due=_first_due(start, month, day) if start and duty.frequency is Frequency.YEARLY else None,
         frequency=duty.frequency,
@@ -183,15 +195,32 @@ def build_plan(
             warnings.append(f"{where}: chưa xác định được cơ quan chủ trì")
         assignments = _dedupe(lead, support)
         named.extend(a.agency for a in assignments)
-        tasks.append(TaskDraft(
-            number=task_number, title=row.title, deadline=deadline, assignments=assignments,
-            section=row.section, product=row.product, note=row.note,
-            lead_text=row.lead_text, support_text=row.support_text, location=row.location,
-        ))
-    duty, coordinator = _duty_task(parsed, plan_number, year, directory, named, report_due, warnings)
+        tasks.append(
+            TaskDraft(
+                number=task_number,
+                title=row.title,
+                deadline=deadline,
+                assignments=assignments,
+                section=row.section,
+                product=row.product,
+                note=row.note,
+                lead_text=row.lead_text,
+                support_text=row.support_text,
+                location=row.location,
+            )
+        )
+    duty, coordinator = _duty_task(
+        parsed, plan_number, year, directory, named, report_due, warnings
+    )
     if duty is not None:
         tasks.append(duty)
     return PlanDraft(
-        number=plan_number, issued_on=issued, issuer=parsed.meta.issuer, title=parsed.meta.title,
-        source=parsed.source, coordinator=coordinator, tasks=tuple(tasks), warnings=tuple(warnings),
+        number=plan_number,
+        issued_on=issued,
+        issuer=parsed.meta.issuer,
+        title=parsed.meta.title,
+        source=parsed.source,
+        coordinator=coordinator,
+        tasks=tuple(tasks),
+        warnings=tuple(warnings),
     )

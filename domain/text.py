@@ -13,7 +13,7 @@ def strip_diacritics(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower-case, diacritic-free, single-spaced form used for matching: "  Quý  II/2024" -> "quy ii/2024"."""
+    """Lower-case, diacritic-free, single-spaced: " Quý  II/2024" -> "quy ii/2024"."""
     return _SPACES.sub(" ", strip_diacritics(text).lower()).strip()
 
 

@@ -11,10 +11,11 @@ Each ``tick(now)``:
 3. groups the rest per contact into ONE digest (their language, split under the channel's limit
    without cutting an item), coordinator notices appended, and sends it;
 4. records each message sent (``SentMessage``: replies and buttons are bound through it) and
-   marks the rows: sent; failed and retried with exponential backoff (transient error); failed for
-   good (the message itself is wrong); unreachable (the person blocked the bot: the contact is
-   marked and the coordinators get a notice). A "retry after N seconds" pauses the whole channel:
-   the row that met it counts one failed try, the others are handed back untouched until then.
+   marks the rows: sent; failed and retried with exponential backoff (transient error, given up
+   after ``max_attempts`` claims); failed for good (the message itself is wrong); unreachable
+   (the person blocked the bot: the contact is marked and the coordinators get a notice).
+   A "retry after N seconds" pauses the whole channel: the row that met it counts one failed
+   try, the others are handed back untouched until then.
 
 Sending stops after half the lease; the rows of the people not reached yet are handed back whole,
 for the next tick, before another dispatcher could take them over.
@@ -51,7 +52,7 @@ from storage.reminder_queries import AssignmentDetail
 
 log = logging.getLogger(__name__)
 
-SENDS_PER_CHUNK = 32  # recipients sent to between two database writes
+SENDS_PER_CHUNK = 64  # recipients sent to between two database writes
 
 REASON_DONE = "đã báo cáo hoàn thành"
 REASON_NOT_IN_PLAN = "nhiệm vụ không còn trong kế hoạch"
@@ -115,7 +116,7 @@ class TickReport:
 class _Context:
     contacts: dict[int, ContactInfo]
     details: dict[int, AssignmentDetail]
-    done: set[tuple[int, str]]
+    done: dict[int, set[str]]  # assignment -> occurrence keys reported done
 
 
 @dataclass
@@ -199,9 +200,8 @@ class Dispatcher:
         report.claimed = len(claimed)
         if not claimed:
             return report
-        context = await asyncio.to_thread(self._context, claimed)
-        triage = self._triage(claimed, context, now)
-        await asyncio.to_thread(self._apply_triage, triage, now, report)
+        # Wording thousands of digests is CPU work: off the event loop, like the database work.
+        context, triage = await asyncio.to_thread(self._prepare, claimed, now, report)
         limit = asyncio.Semaphore(self.concurrency)
         by_id = {_row_id(row): row for row in claimed}
         started = self._monotonic()
@@ -231,6 +231,14 @@ class Dispatcher:
                     break
         return claimed
 
+    def _prepare(
+        self, rows: Sequence[Reminder], now: datetime, report: TickReport
+    ) -> tuple[_Context, _Triage]:
+        context = self._context(rows)
+        triage = self._triage(rows, context, now)
+        self._apply_triage(triage, now, report)
+        return context, triage
+
     def _context(self, rows: Sequence[Reminder]) -> _Context:
         assignment_ids = {row.assignment_id for row in rows if row.assignment_id is not None}
         with Session(self.engine) as session:
@@ -255,7 +263,8 @@ class Dispatcher:
         detail = context.details.get(row.assignment_id)
         if detail is None or not detail.active:
             return REASON_NOT_IN_PLAN
-        if (row.assignment_id, row.occurrence) in context.done:
+        reported = context.done.get(row.assignment_id)
+        if reported and (row.occurrence in reported or detail.single):
             return REASON_DONE
         if row.step == PRECONDITION and detail.precondition_met_on is not None:
             return REASON_PRECONDITION_MET
@@ -286,13 +295,14 @@ class Dispatcher:
         for row in alive:
             if _row_id(row) not in superseded:
                 per_contact[row.contact_id].append(row)
+        missing: set[str] = set()
         for contact_id, mine in per_contact.items():
             contact = context.contacts[contact_id]
             key = contact.channel if contact.channel in self.channels else self.fallback_channel
             if key is None:
                 retry = now + self.backoff.cap
                 triage.releases.extend((_row_id(row), retry) for row in mine)
-                log.warning(ERROR_NO_CHANNEL.format(channel=contact.channel))
+                missing.add(contact.channel)
                 continue
             paused = self.paused_until.get(key)
             if paused is not None and paused > now:
@@ -300,6 +310,8 @@ class Dispatcher:
                 continue
             composed = self._compose(contact, mine, context, now, self.channels[key].max_text)
             triage.groups.append(_Group(contact, key, mine, composed))
+        for channel in sorted(missing):
+            log.warning(ERROR_NO_CHANNEL.format(channel=channel) + ": nhắc việc được giữ lại")
         return triage
 
     def _agency_name(self, code: str) -> str:

@@ -9,7 +9,8 @@ refuses messages, and follows a group that moved to a new chat id. (Binding chat
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select, update
+from sqlalchemy import ColumnElement, select
+from sqlmodel import Session, col, update
 
 from storage.models import Contact, ContactRole
 
@@ -41,23 +42,26 @@ class ContactInfo:
         return self.display_name.strip() or f"{self.channel} {self.chat_id}"
 
 
-def _info(row: Contact) -> ContactInfo:
-    if row.id is None:
-        raise RuntimeError("contact without id: flush the session first")
-    return ContactInfo(
-        id=row.id,
-        agency_code=row.agency_code,
-        channel=row.channel,
-        chat_id=row.chat_id,
-        display_name=row.display_name,
-        role=row.role,
-        language=row.language,
-        person_key=row.person_key,
-        preference=row.preference,
-        active=row.active,
-        unreachable=row.unreachable,
-        unreachable_reason=row.unreachable_reason,
-    )
+_COLUMNS = (
+    col(Contact.id),
+    col(Contact.agency_code),
+    col(Contact.channel),
+    col(Contact.chat_id),
+    col(Contact.display_name),
+    col(Contact.role),
+    col(Contact.language),
+    col(Contact.person_key),
+    col(Contact.preference),
+    col(Contact.active),
+    col(Contact.unreachable),
+    col(Contact.unreachable_reason),
+)
+
+
+def _infos(session: Session, *where: ColumnElement[bool]) -> list[ContactInfo]:
+    # Plain columns, not ORM objects: planning reads every contact every hour.
+    rows = session.connection().execute(select(*_COLUMNS).where(*where).order_by(col(Contact.id)))
+    return [ContactInfo(*row) for row in rows]
 
 
 def reachable_contacts(session: Session) -> list[ContactInfo]:
@@ -67,15 +71,9 @@ def reachable_contacts(session: Session) -> list[ContactInfo]:
     reachable one (smallest ``preference``, then oldest) is returned, so that person gets each
     reminder once. When that chat becomes unreachable, the next one takes over at the next planning.
     """
-    rows = session.exec(
-        select(Contact)
-        .where(col(Contact.active).is_(True), col(Contact.unreachable).is_(False))
-        .order_by(col(Contact.id))
-    ).all()
     chosen: dict[tuple[str, str, str], ContactInfo] = {}
     alone: list[ContactInfo] = []
-    for row in rows:
-        info = _info(row)
+    for info in _infos(session, col(Contact.active).is_(True), col(Contact.unreachable).is_(False)):
         if info.person_key is None:
             alone.append(info)
             continue
@@ -90,26 +88,23 @@ def contacts_by_id(session: Session, ids: Iterable[int]) -> dict[int, ContactInf
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = session.exec(select(Contact).where(col(Contact.id).in_(wanted))).all()
-    return {info.id: info for info in map(_info, rows)}
+    return {info.id: info for info in _infos(session, col(Contact.id).in_(wanted))}
 
 
 def coordinator_contacts(session: Session, agencies: Iterable[str]) -> list[ContactInfo]:
     """Reachable coordinators of ``agencies``; every reachable coordinator when none of those
     agencies has one (a plan whose coordinating agency was never given a contact)."""
-    query = select(Contact).where(
-        Contact.role == ContactRole.COORDINATOR.value,
+    reachable = (
+        col(Contact.role) == ContactRole.COORDINATOR.value,
         col(Contact.active).is_(True),
         col(Contact.unreachable).is_(False),
     )
     codes = sorted(set(agencies))
     if codes:
-        found = session.exec(
-            query.where(col(Contact.agency_code).in_(codes)).order_by(col(Contact.id))
-        ).all()
+        found = _infos(session, *reachable, col(Contact.agency_code).in_(codes))
         if found:
-            return [_info(row) for row in found]
-    return [_info(row) for row in session.exec(query.order_by(col(Contact.id))).all()]
+            return found
+    return _infos(session, *reachable)
 
 
 def mark_unreachable(session: Session, contact_id: int, reason: str) -> bool:

@@ -25,12 +25,14 @@ from sqlalchemy import (
     or_,
     tuple_,
 )
+from sqlalchemy import select as plain_select  # any number of columns, unlike sqlmodel's
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, delete, select, update
 
 from domain.deadlines import Deadline, DeadlineKind
+from domain.occurrences import occurrences
 from domain.plan_import import Role
-from domain.reminders import AssignmentView
+from domain.reminders import PRECONDITION, AssignmentView
 from storage.mapping import deadline_of
 from storage.models import (
     Assignment,
@@ -78,6 +80,30 @@ def _counts_as_done() -> ColumnElement[bool]:
     )
 
 
+_SERIES = frozenset({DeadlineKind.RECURRING, DeadlineKind.CONTINUOUS})
+_FAR_PAST, _FAR_AHEAD = date(1900, 1, 1), date(2200, 12, 31)
+
+
+def single_occurrence(kind: DeadlineKind, soft_kind: DeadlineKind | None) -> bool:
+    """Whether a deadline falls due once (a date, a period's end, a range, or a condition that
+    leads to one of those): then any "done" report of the assignment finishes it, whatever
+    occurrence key the report carries (as ``storage.status_lines`` counts it too)."""
+    if kind is DeadlineKind.CONDITIONAL:
+        return soft_kind not in _SERIES
+    return kind not in _SERIES and kind is not DeadlineKind.UNKNOWN
+
+
+def _done_keys(
+    reported: set[str], deadline: Deadline, plan_date: date | None, met_on: date | None
+) -> frozenset[str]:
+    if not single_occurrence(deadline.kind, deadline.soft_kind):
+        return frozenset(reported)
+    every = occurrences(
+        deadline, _FAR_PAST, _FAR_AHEAD, plan_date=plan_date, precondition_met_on=met_on
+    )
+    return frozenset(reported | {o.key for o in every} | {PRECONDITION})
+
+
 def planning_input(session: Session) -> PlanningInput:
     """Every active assignment of every active task, as the planner sees it."""
     tasks: dict[int, tuple[str, date | None, Task, Deadline]] = {}
@@ -98,7 +124,6 @@ def planning_input(session: Session) -> PlanningInput:
         done[reported_id].add(occurrence)
 
     views: list[AssignmentView] = []
-    frozen: dict[int, frozenset[str]] = {}
     for assignment_id, task_id, agency, role in session.exec(
         select(Assignment.id, Assignment.task_id, Assignment.agency_code, Assignment.role)
         .where(col(Assignment.active).is_(True))
@@ -108,8 +133,7 @@ def planning_input(session: Session) -> PlanningInput:
         if found is None or assignment_id is None:
             continue  # the task was deactivated by a re-import
         number, issued_on, task, deadline = found
-        if assignment_id in done:
-            frozen[assignment_id] = frozenset(done[assignment_id])
+        reported = done.get(assignment_id)
         views.append(
             AssignmentView(
                 assignment_id=assignment_id,
@@ -121,7 +145,9 @@ def planning_input(session: Session) -> PlanningInput:
                 deadline=deadline,
                 plan_date=issued_on,
                 precondition_met_on=task.precondition_met_on,
-                done=frozen.get(assignment_id, frozenset()),
+                done=frozenset()
+                if reported is None
+                else _done_keys(reported, deadline, issued_on, task.precondition_met_on),
             )
         )
     return PlanningInput(views, coordinators)
@@ -254,6 +280,7 @@ class AssignmentDetail:
     title: str
     deadline_text: str
     deadline_kind: DeadlineKind
+    single: bool  # falls due once: any "done" report finishes it (see single_occurrence)
     precondition_met_on: date | None
     active: bool  # both the assignment and its task are still in the plan
 
@@ -261,44 +288,61 @@ class AssignmentDetail:
 def assignment_details(session: Session, ids: Iterable[int]) -> dict[int, AssignmentDetail]:
     wanted = sorted(set(ids))
     found: dict[int, AssignmentDetail] = {}
+    connection = session.connection()  # plain rows: a tick may read thousands of them
     for chunk in _chunks(wanted):
-        for assignment, task, number, coordinator in session.exec(
-            select(Assignment, Task, Plan.number, Plan.coordinator)
+        rows = connection.execute(
+            plain_select(
+                col(Assignment.id),
+                col(Assignment.agency_code),
+                col(Assignment.role),
+                col(Assignment.active),
+                col(Plan.number),
+                col(Plan.coordinator),
+                col(Task.number),
+                col(Task.title),
+                col(Task.deadline_text),
+                col(Task.deadline_kind),
+                col(Task.soft_kind),
+                col(Task.precondition_met_on),
+                col(Task.active),
+            )
             .join(Task, col(Task.id) == col(Assignment.task_id))
             .join(Plan, col(Plan.id) == col(Task.plan_id))
             .where(col(Assignment.id).in_(chunk))
-        ):
-            if assignment.id is None:
-                continue
-            found[assignment.id] = AssignmentDetail(
-                assignment_id=assignment.id,
-                agency_code=assignment.agency_code,
-                role=Role(assignment.role),
-                plan=number,
+        )
+        for row in rows:
+            aid, agency, role, active, plan, coordinator, task, title, text = row[:9]
+            kind, soft, met, live = row[9:]
+            deadline_kind = DeadlineKind(kind)
+            found[aid] = AssignmentDetail(
+                assignment_id=aid,
+                agency_code=agency,
+                role=Role(role),
+                plan=plan,
                 coordinator=coordinator,
-                task=task.number,
-                title=task.title,
-                deadline_text=task.deadline_text,
-                deadline_kind=DeadlineKind(task.deadline_kind),
-                precondition_met_on=task.precondition_met_on,
-                active=assignment.active and task.active,
+                task=task,
+                title=title,
+                deadline_text=text,
+                deadline_kind=deadline_kind,
+                single=single_occurrence(deadline_kind, DeadlineKind(soft) if soft else None),
+                precondition_met_on=met,
+                active=active and live,
             )
     return found
 
 
-def done_occurrences(session: Session, assignment_ids: Iterable[int]) -> set[tuple[int, str]]:
-    """The (assignment, occurrence) pairs among ``assignment_ids`` reported done."""
+def done_occurrences(session: Session, assignment_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The occurrence keys reported done, per assignment among ``assignment_ids``."""
     wanted = sorted(set(assignment_ids))
-    pairs: set[tuple[int, str]] = set()
+    found: dict[int, set[str]] = defaultdict(set)
     for chunk in _chunks(wanted):
-        pairs.update(
-            session.exec(
-                select(ProgressReport.assignment_id, ProgressReport.occurrence).where(
-                    col(ProgressReport.assignment_id).in_(chunk), _counts_as_done()
-                )
-            ).all()
-        )
-    return pairs
+        for assignment_id, occurrence in session.exec(
+            select(ProgressReport.assignment_id, ProgressReport.occurrence).where(
+                col(ProgressReport.assignment_id).in_(chunk), _counts_as_done()
+            )
+        ):
+            found[assignment_id].add(occurrence)
+    return dict(found)
 
 
 def record_sent_messages(session: Session, messages: Sequence[SentMessage]) -> None:

@@ -72,7 +72,7 @@ def save_plan(
     *,
     number: str = PLAN,
     coordinator: str | None = "SNV",
-    now: datetime = local(2023, 5, 1, 7),
+    now: datetime | None = None,
 ) -> None:
     drafts = tuple(
         TaskDraft(
@@ -93,7 +93,7 @@ def save_plan(
         coordinator=coordinator,
         tasks=drafts,
     )
-    repository.save_plan(session, draft, now)
+    repository.save_plan(session, draft, now or local(2023, 5, 1, 7))
     session.commit()
 
 

@@ -1,11 +1,14 @@
-"""Planning into the outbox on SQLite and PostgreSQL: idempotent, to the right people, catching up."""
+"""Planning into the outbox on SQLite and PostgreSQL: idempotent, to the right people, caught up."""
 
+import importlib.util
 from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from sqlmodel import Session
 
-from domain.deadlines import Deadline, DeadlineKind
+from domain.deadlines import Deadline, DeadlineKind, Frequency
 from scheduler.planning import (
     MAX_LOOKBACK_DAYS,
     MIN_LOOKBACK_DAYS,
@@ -110,18 +113,43 @@ def test_one_person_on_two_channels_gets_each_reminder_once(session: Session) ->
     assert {r.contact_id for r in reminders(session)} == {zalo}
 
 
+YEARLY = Deadline(
+    DeadlineKind.RECURRING,
+    "Năm 2023 và những năm tiếp theo",
+    due=date(2023, 12, 31),
+    start=date(2023, 1, 1),
+    frequency=Frequency.YEARLY,
+)
+
+
 def test_reported_occurrences_get_nothing_unless_the_report_was_returned(
     session: Session,
 ) -> None:
-    save_plan(session, [TaskSpec("1", fixed(DUE)), TaskSpec("2", fixed(DUE))])
+    save_plan(
+        session,
+        [
+            TaskSpec("1", fixed(DUE)),
+            TaskSpec("2", fixed(DUE)),
+            TaskSpec("3", fixed(DUE)),
+            TaskSpec("4", YEARLY),
+            TaskSpec("5", YEARLY),
+        ],
+    )
     add_contact(session, "STC", "100")
-    done, returned = assignment_id(session, "1", "STC"), assignment_id(session, "2", "STC")
-    for aid, review in ((done, "confirmed"), (returned, "returned")):
+    ids = {task: assignment_id(session, task, "STC") for task in "12345"}
+    reports = [
+        ("1", DUE.isoformat(), "confirmed"),
+        ("2", DUE.isoformat(), "returned"),
+        ("3", "", None),  # no key, unreviewed: a task due once is done all the same
+        ("4", "2023-12-31", "pending"),
+        ("5", "2022-12-31", "confirmed"),  # last year's: this year's is still owed
+    ]
+    for task, occurrence, review in reports:
         repository.add_progress(
             session,
-            assignment_id=aid,
+            assignment_id=ids[task],
             kind="done",
-            occurrence=DUE.isoformat(),
+            occurrence=occurrence,
             reported_at=local(2023, 11, 20, 9),
             review=review,
         )
@@ -129,7 +157,7 @@ def test_reported_occurrences_get_nothing_unless_the_report_was_returned(
 
     run(session)
 
-    assert {r.assignment_id for r in reminders(session)} == {returned}
+    assert {r.assignment_id for r in reminders(session)} == {ids["2"], ids["5"]}
 
 
 def test_tasks_removed_by_a_reimport_are_not_planned(session: Session) -> None:
@@ -204,3 +232,20 @@ def test_a_restart_after_downtime_plans_what_fell_due_meanwhile(session: Session
     assert sends["before:3"] == at8(date(2023, 12, 26))
     assert "before:14" not in sends  # older than the previous run: not dug up
     assert last_planning(session) == local(2023, 12, 26, 9)
+
+
+def test_the_planning_benchmark_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _bench("bench_planning")
+    bench.main(["--tasks", "16", "--agencies", "4", "--db"])
+    printed = capsys.readouterr().out
+    assert "pure planning: 64 assignments" in printed
+    assert "second run (idempotent)" in printed and "inserted=0" in printed
+
+
+def _bench(name: str) -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

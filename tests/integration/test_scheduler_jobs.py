@@ -17,6 +17,7 @@ from domain.agencies import Directory
 from domain.calendar import WorkingCalendar
 from domain.delivery import OutgoingMessage, SendResult
 from scheduler.clock import ManualClock, SystemClock
+from scheduler.coordinator_digest import queue_coordinator_digest
 from scheduler.jobs import (
     DIGEST_JOB,
     DISPATCH_JOB,
@@ -26,13 +27,17 @@ from scheduler.jobs import (
     build_scheduler,
 )
 from scheduler.service import ReminderService, ServiceSettings, run_service
+from storage import repository
 from tests.integration.reminder_world import (
     DIRECTORY,
     TaskSpec,
     add_contact,
+    assignment_id,
     at8,
     calendar,
+    dispatcher,
     fixed,
+    local,
     reminders,
     save_plan,
 )
@@ -184,3 +189,45 @@ def test_a_fallback_channel_must_be_one_of_the_channels(engine: Engine, missing:
             SystemClock(),
             ServiceSettings(fallback_channel=missing),
         )
+
+
+async def test_the_coordinators_digest_is_queued_once_a_working_day_and_sent(
+    engine: Engine, session: Session
+) -> None:
+    save_plan(session, [TaskSpec("1", fixed(date(2023, 12, 29)))])
+    focal = add_contact(session, "STC", "100")
+    add_contact(session, "SNV", "900", role="coordinator")
+    repository.add_progress(
+        session,
+        assignment_id=assignment_id(session, "1", "STC"),
+        kind="percent",
+        percent=60,
+        text="Đã hoàn thành dự thảo, đang lấy ý kiến",
+        reported_at=local(2024, 1, 2, 10),
+        contact_id=focal,
+    )
+    session.commit()
+
+    def queue(now: datetime) -> int:
+        queued = queue_coordinator_digest(
+            session, directory=DIRECTORY, calendar=calendar(), now=now
+        )
+        session.commit()
+        return queued
+
+    assert queue(at8(date(2024, 1, 6))) == 0  # a Saturday: no digest
+    assert queue(at8(date(2024, 1, 3))) == 1
+    assert queue(at8(date(2024, 1, 3))) == 0  # a second instance, or a restart: not twice
+    [row] = [r for r in reminders(session) if r.step == "notice"]
+    assert (row.occurrence, row.audience, row.send_at) == (
+        "digest:2024-01-03",
+        "coordinator",
+        at8(date(2024, 1, 3)),
+    )
+    channel = RecordingChannel(channel_name="telegram")
+    await dispatcher(engine, {"telegram": channel}).tick(at8(date(2024, 1, 3)))
+    [message] = channel.texts_for("900")
+    assert message.startswith("Tổng hợp tình hình thực hiện nhiệm vụ ngày 03/01/2024")
+    assert "Báo cáo mới (1):" in message and "Sở Tài chính, nhiệm vụ 1" in message
+    # The report of 02/01 was in Wednesday's digest; Thursday's has nothing new to say.
+    assert queue(at8(date(2024, 1, 4))) == 0
