@@ -47,7 +47,6 @@ from scheduler.service import ServiceSettings
 from storage.recipients import reachable_contacts
 from storage.reminder_queries import planning_input
 
-_out = Console()
 _err = Console(stderr=True)
 
 ROLE_NAMES = {"lead": "chủ trì", "support": "phối hợp"}
@@ -204,9 +203,11 @@ def _print_table(items: list[PreviewItem], first: date, days: int) -> None:
             step_label(item.step, item.audience),
             "; ".join(item.contacts) or NOBODY,
         )
-    _out.print(table)
+    Console().print(table)
     nobody = sorted({i.agency for i in items if not i.contacts})
-    _out.print(f"{len(items)} nhắc việc; {len(nobody)} cơ quan chưa có đầu mối nhận nhắc việc.")
+    Console().print(
+        f"{len(items)} nhắc việc; {len(nobody)} cơ quan chưa có đầu mối nhận nhắc việc."
+    )
 
 
 async def _serve(services: Services) -> None:
@@ -228,19 +229,19 @@ async def _serve(services: Services) -> None:
         fallback_channel=None if telegram else "console",
     )
     platforms = "Telegram và màn hình" if telegram else "màn hình (chưa cấu hình Telegram)"
-    _out.print(f"Dịch vụ nhắc việc đang chạy, gửi qua {platforms}. Nhấn Ctrl+C để dừng.")
+    Console().print(f"Dịch vụ nhắc việc đang chạy, gửi qua {platforms}. Nhấn Ctrl+C để dừng.")
     try:
         await run(
             services,
             clock=clock,
             stop=stop,
             settings=settings,
-            channels={"console": ConsoleChannel(console=_out, labels=labels)},
+            channels={"console": ConsoleChannel(console=Console(), labels=labels)},
         )
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-    _out.print("Đã dừng dịch vụ nhắc việc.")
+    Console().print("Đã dừng dịch vụ nhắc việc.")
 
 
 def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
