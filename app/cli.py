@@ -22,6 +22,7 @@ from app import cli_chat, cli_reminders, cli_report, cli_zalo
 from app.bootstrap import Services, bootstrap, read_directory
 from app.bundled import sample_plan
 from app.config import Config, ConfigError, DatabaseConfig, load_config
+from app.errors import UserError, agency_code
 from app.plan_files import read_plan_source
 from domain.deadlines import DeadlineKind, describe
 from domain.directory_csv import DirectoryFormatError
@@ -49,10 +50,6 @@ class _State:
 
 
 _state = _State()
-
-
-class UserError(Exception):
-    """An error the user can fix; printed as one line."""
 
 
 def _config() -> Config:
@@ -219,15 +216,6 @@ def plans_command(
     out.print(table)
 
 
-def _resolve_agency(services: Services, name: str) -> str:
-    directory = services.directory()
-    res = directory.resolve(name)
-    if res.agency is None:
-        hint = f" Gần giống: {', '.join(res.suggestions)}." if res.suggestions else ""
-        raise UserError(f"Không tìm thấy cơ quan '{name}'.{hint}")
-    return res.agency
-
-
 @app.command("tasks")
 def tasks_command(
     plan: Annotated[
@@ -240,7 +228,7 @@ def tasks_command(
 ) -> None:
     """Liệt kê nhiệm vụ với thời hạn và cơ quan chủ trì, phối hợp."""
     services = _services()
-    code = _resolve_agency(services, agency) if agency else None
+    code = agency_code(services.directory(), agency) if agency else None
     with services.session() as session:
         if plan and not any(p.number == plan for p in repository.list_plans(session)):
             raise UserError(f"Không có kế hoạch số '{plan}'. Xem: nhacviec plans")
@@ -375,7 +363,7 @@ def main() -> None:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
-    except (UserError, PlanFormatError, ConfigError, DirectoryFormatError) as exc:
+    except (PlanFormatError, ConfigError, DirectoryFormatError) as exc:
         err.print(f"[red]Lỗi:[/red] {exc}", highlight=False)
         sys.exit(1)
     except click.ClickException as exc:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.bootstrap import Services
+from app.errors import UserError, agency_code
 from bot.console_chat import CHANNEL, ConsoleChat
 from bot.core.conversation import Conversation, Settings
 from bot.core.onboarding import new_invite_code, parse_expiry
@@ -48,18 +49,11 @@ def invite_link(bot_username: str, code: str) -> str:
 
 
 def _fail(message: str) -> NoReturn:
-    # app.cli imports this module, so its error type is looked up when a command runs.
-    from app.cli import UserError
-
     raise UserError(message)
 
 
 def _agency_code(services: Services, name: str) -> str:
-    found = services.directory().resolve(name)
-    if found.agency is None:
-        hint = f" Gần giống: {', '.join(found.suggestions)}." if found.suggestions else ""
-        _fail(f"Không tìm thấy cơ quan '{name}'.{hint}")
-    return found.agency
+    return agency_code(services.directory(), name)
 
 
 def _role(text: str) -> ContactRole:

@@ -21,15 +21,15 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from app.bootstrap import Services
 from app.config import RemindersConfig
+from app.errors import UserError, agency_code
 from bot.console import ConsoleChannel
 from domain.calendar import at_local
 from domain.digest import format_date
@@ -47,19 +47,11 @@ from scheduler.service import ServiceSettings
 from storage.recipients import reachable_contacts
 from storage.reminder_queries import planning_input
 
-_err = Console(stderr=True)
-
 ROLE_NAMES = {"lead": "chủ trì", "support": "phối hợp"}
 NOBODY = "(chưa có đầu mối)"
 
 
-class ReminderCommandError(click.ClickException):
-    """A mistake the user can fix, shown as one line without a traceback; exit code 1."""
-
-    exit_code = 1
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        _err.print(f"[red]Lỗi:[/red] {self.message}", highlight=False, soft_wrap=True)
+ReminderCommandError = UserError  # the name the preview tests know
 
 
 def policy_from_config(config: RemindersConfig) -> ReminderPolicy:
@@ -264,11 +256,7 @@ def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
         services = get_services()
         code = None
         if agency:
-            found = services.directory().resolve(agency)
-            if found.agency is None:
-                hint = f" Gần giống: {', '.join(found.suggestions)}." if found.suggestions else ""
-                raise ReminderCommandError(f"Không tìm thấy cơ quan '{agency}'.{hint}")
-            code = found.agency
+            code = agency_code(services.directory(), agency)
         items = preview(services, day, days, code)
         if as_json:
             typer.echo(json.dumps([i.as_json() for i in items], ensure_ascii=False, indent=2))

@@ -6,7 +6,7 @@ report, a chart or a CSV file; ``status`` prints, per plan, the counts in the fo
 The clock is read here, at the edge: the default day is today in Asia/Ho_Chi_Minh.
 
 app/cli.py registers these commands with ``register(app, _services)``. Errors a user can cause
-(unknown plan, agency, format or date; a file that cannot be written) are ``ReportError``: one
+(unknown plan, agency, format or date; a file that cannot be written) are ``UserError``: one
 Vietnamese line on stderr and exit code 1, in both the console script and typer's own runner.
 """
 
@@ -19,14 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from app.bootstrap import Services
+from app.errors import UserError, agency_code
 from domain.agencies import Directory
 from domain.calendar import ZONE
 from domain.status import (
@@ -48,16 +48,6 @@ FORMATS = ("xlsx", "docx", "png", "csv")
 OVERDUE_SHOWN = 30  # rows of the overdue table on screen; --json and the reports have them all
 
 _out = Console()
-_err = Console(stderr=True)
-
-
-class ReportError(click.ClickException):
-    """A mistake the user can fix, shown as one line without a traceback; exit code 1."""
-
-    exit_code = 1
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        _err.print(f"[red]Lỗi:[/red] {self.message}", highlight=False, soft_wrap=True)
 
 
 def today() -> date:
@@ -79,7 +69,7 @@ def parse_day(text: str) -> date:
             return date(year, month, day)
         except ValueError:
             pass
-    raise ReportError(f"Ngày '{text}' không hợp lệ; hãy viết dạng 26/11/2026 hoặc 2026-11-26.")
+    raise UserError(f"Ngày '{text}' không hợp lệ; hãy viết dạng 26/11/2026 hoặc 2026-11-26.")
 
 
 def _known(plans: Sequence[Plan]) -> str:
@@ -90,11 +80,11 @@ def find_plan(plans: Sequence[Plan], wanted: str | None) -> Plan:
     """The plan numbered ``wanted``: exactly, ignoring case and spaces, or by its number alone
     ("289" for "289/KH-UBND") when that is unambiguous. None picks the only plan there is."""
     if not plans:
-        raise ReportError("Chưa có kế hoạch nào. Dùng: nhacviec import TỆP")
+        raise UserError("Chưa có kế hoạch nào. Dùng: nhacviec import TỆP")
     if wanted is None:
         if len(plans) == 1:
             return plans[0]
-        raise ReportError(f"Hãy chọn kế hoạch bằng --plan. Các kế hoạch đã nhập: {_known(plans)}.")
+        raise UserError(f"Hãy chọn kế hoạch bằng --plan. Các kế hoạch đã nhập: {_known(plans)}.")
 
     def squeeze(text: str) -> str:
         return "".join(text.split()).casefold()
@@ -107,21 +97,7 @@ def find_plan(plans: Sequence[Plan], wanted: str | None) -> Plan:
         found = [p for p in plans if same(p)]
         if len(found) == 1:
             return found[0]
-    raise ReportError(f"Không có kế hoạch số '{wanted}'. Các kế hoạch đã nhập: {_known(plans)}.")
-
-
-def resolve_agency(directory: Directory, name: str) -> str:
-    """The code of the agency named ``name`` (any spelling the directory knows)."""
-    found = directory.resolve(name)
-    if found.agency is not None:
-        return found.agency
-    if found.group is not None:
-        raise ReportError(
-            f"'{name}' là một nhóm cơ quan ({directory.display_name(found.group)}); "
-            "hãy ghi tên một cơ quan, đơn vị."
-        )
-    hint = f" Gần giống: {', '.join(found.suggestions)}." if found.suggestions else ""
-    raise ReportError(f"Không tìm thấy cơ quan '{name}'.{hint}")
+    raise UserError(f"Không có kế hoạch số '{wanted}'. Các kế hoạch đã nhập: {_known(plans)}.")
 
 
 def default_file_name(plan_number: str, at: date, fmt: str, agency_code: str | None) -> str:
@@ -253,13 +229,13 @@ def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
         """Lập báo cáo tình hình thực hiện một kế hoạch: Excel, Word, biểu đồ hoặc CSV."""
         fmt = fmt.strip().lower().lstrip(".")
         if fmt not in FORMATS:
-            raise ReportError(
+            raise UserError(
                 f"Định dạng '{fmt}' không được hỗ trợ; chọn một trong: {', '.join(FORMATS)}."
             )
         day = parse_day(at) if at else today()
         services = get_services()
         directory = services.directory()
-        code = resolve_agency(directory, agency) if agency else None
+        code = agency_code(directory, agency) if agency else None
         with services.session() as session:
             chosen = find_plan(repository.list_plans(session), plan)
             lines = status_lines(
@@ -273,7 +249,7 @@ def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
             )
         if not lines:
             whose = f" của {directory.display_name(code)}" if code else ""
-            raise ReportError(f"Kế hoạch {chosen.number} không có nhiệm vụ nào{whose}.")
+            raise UserError(f"Kế hoạch {chosen.number} không có nhiệm vụ nào{whose}.")
 
         path = (
             output if output is not None else Path(default_file_name(chosen.number, day, fmt, code))
@@ -284,7 +260,7 @@ def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
         try:
             path.write_bytes(data)
         except OSError as exc:
-            raise ReportError(f"Không ghi được tệp {path}: {_why(exc)}.") from exc
+            raise UserError(f"Không ghi được tệp {path}: {_why(exc)}.") from exc
         typer.echo(
             f"Đã lập báo cáo Kế hoạch số {chosen.number} tính đến ngày {dmy(day)}: "
             f"{official_summary(_counter(lines))}. Tệp: {path}"
@@ -310,7 +286,7 @@ def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
         day = parse_day(at) if at else today()
         services = get_services()
         directory = services.directory()
-        code = resolve_agency(directory, agency) if agency else None
+        code = agency_code(directory, agency) if agency else None
         with services.session() as session:
             plans = repository.list_plans(session)
             chosen = [find_plan(plans, plan)] if plan is not None else plans

@@ -465,6 +465,16 @@ class Directory:
             current = self.agencies[current.successor]
         return current.code
 
+    def successors(self, code: str) -> list[str]:
+        """``code`` and the agencies that took over its work, in order (unknown codes: itself)."""
+        chain = [code]
+        while code in self.agencies and (successor := self.agencies[code].successor):
+            if successor in chain:
+                break
+            chain.append(successor)
+            code = successor
+        return chain
+
     def search(self, query: str, limit: int = 5) -> list[Agency]:
         """Best agency matches for a name being typed: exact, then word prefixes, then close."""
         query_key = name_key(query)

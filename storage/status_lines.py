@@ -192,20 +192,10 @@ def _succession_day(slot: _Slot, on: date) -> date:
     return slot.due
 
 
-def _chain(directory: Directory, code: str) -> list[str]:
-    chain = [code]
-    while code in directory.agencies and (successor := directory.agencies[code].successor):
-        if successor in chain:
-            break
-        chain.append(successor)
-        code = successor
-    return chain
-
-
 def _family(directory: Directory, code: str) -> set[str]:
     """The codes whose succession chains meet ``code``'s: the assignments its lines may pool."""
-    own = set(_chain(directory, code))
-    return {c for c in directory.agencies if own & set(_chain(directory, c))} | {code}
+    own = set(directory.successors(code))
+    return {c for c in directory.agencies if own & set(directory.successors(c))} | {code}
 
 
 def _filters(plan_number: str | None, codes: set[str] | None) -> list[ColumnElement[bool]]:

@@ -45,7 +45,7 @@ from bot.core.buttons import (
     review_button,
 )
 from bot.core.commands import START, Command, ParsedCommand, parse_command, visible_commands
-from bot.core.items import WorkItem, answers_for, find_item, successor_chain, work_items
+from bot.core.items import WorkItem, answers_for, find_item, work_items
 from bot.core.messages import Buttons, Incoming, Outgoing
 from bot.core.onboarding import JoinOutcome, ThrottlePolicy, looks_like_code, redeem
 from bot.core.progress import (
@@ -618,7 +618,7 @@ class Conversation:
                 (
                     c
                     for c in chat.contacts
-                    if c.agency_code in successor_chain(self.directory, ref.agency_code)
+                    if c.agency_code in self.directory.successors(ref.agency_code)
                 ),
                 chat.contacts[0],
             ),

@@ -47,20 +47,9 @@ def occurrence_key(line: StatusLine) -> str:
     return line.due.isoformat() if line.due is not None else ""
 
 
-def successor_chain(directory: Directory, code: str) -> list[str]:
-    """``code`` and the agencies that took over its work, in order."""
-    chain = [code]
-    while code in directory.agencies and (successor := directory.agencies[code].successor):
-        if successor in chain:
-            break
-        chain.append(successor)
-        code = successor
-    return chain
-
-
 def answers_for(directory: Directory, agency_codes: Collection[str], assignment_code: str) -> bool:
     """Whether one of ``agency_codes`` answers for an assignment of ``assignment_code``."""
-    chain = successor_chain(directory, assignment_code)
+    chain = directory.successors(assignment_code)
     return any(code in chain for code in agency_codes)
 
 
@@ -106,7 +95,7 @@ def work_items(
                     (
                         r
                         for r in candidates
-                        if line.agency_code in successor_chain(directory, r.agency_code)
+                        if line.agency_code in directory.successors(r.agency_code)
                     ),
                     None,
                 )
