@@ -33,7 +33,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -543,22 +542,53 @@ class Dispatcher:
         if not coordinators:
             log.warning("no coordinator to tell that contact %s is unreachable", contact.id)
             return 0
-        values: dict[str, Any] = {
-            "who": contact.label,
-            "agency": self._agency_name(contact.agency_code),
-            "channel": CHANNEL_NAMES.get(group.channel_key, group.channel_key),
-            "error": error,
-        }
-        payload = {
-            "kind": "unreachable",
-            "contact_id": contact.id,
-            "text": UNREACHABLE_NOTICE["vi"].format(**values),
-            "text_en": UNREACHABLE_NOTICE["en"].format(**values),
-        }
-        key = f"unreachable:{contact.id}:{local_date(now).isoformat()}"
-        return reminder_queries.queue_notices(
-            session, key=key, contact_ids=coordinators, payload=payload, now=now
+        return queue_unreachable_notice(
+            session,
+            contact_id=contact.id,
+            who=contact.label,
+            agency=self._agency_name(contact.agency_code),
+            channel=group.channel_key,
+            error=error,
+            coordinator_ids=coordinators,
+            at=now,
         )
+
+
+def queue_unreachable_notice(
+    session: Session,
+    *,
+    contact_id: int,
+    who: str,
+    agency: str,
+    channel: str,
+    error: str,
+    coordinator_ids: Sequence[int],
+    at: datetime,
+) -> int:
+    """Tell coordinators, through the outbox, that a contact cannot be reached; rows queued.
+
+    The key holds the contact and the day, so however the failure is found (a failed delivery,
+    a blocked bot reported by Telegram) each coordinator is told once a day.
+    """
+    values = {
+        "who": who,
+        "agency": agency,
+        "channel": CHANNEL_NAMES.get(channel, channel),
+        "error": error,
+    }
+    payload = {
+        "kind": "unreachable",
+        "contact_id": contact_id,
+        "text": UNREACHABLE_NOTICE["vi"].format(**values),
+        "text_en": UNREACHABLE_NOTICE["en"].format(**values),
+    }
+    return reminder_queries.queue_notices(
+        session,
+        key=f"unreachable:{contact_id}:{local_date(at).isoformat()}",
+        contact_ids=coordinator_ids,
+        payload=payload,
+        now=at,
+    )
 
 
 def _actionable(row: Reminder) -> bool:

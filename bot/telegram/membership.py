@@ -16,12 +16,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from domain.calendar import local_date
-from scheduler.dispatcher import CHANNEL_NAMES, UNREACHABLE_NOTICE
+from scheduler.dispatcher import queue_unreachable_notice
 from storage.contacts import chat_contacts, touch
 from storage.progress import assignment_refs
 from storage.recipients import coordinator_contacts, mark_unreachable, move_chat
-from storage.reminder_queries import queue_notices
 
 CHANNEL = "telegram"
 REASON_BLOCKED = "người dùng đã chặn bot"
@@ -53,24 +51,15 @@ def chat_gone(
         ]
         if not told:
             continue
-        values = {
-            "who": contact.display_name.strip() or f"{CHANNEL} {chat_id}",
-            "agency": agency_name(contact.agency_code),
-            "channel": CHANNEL_NAMES[CHANNEL],
-            "error": reason,
-        }
-        payload = {
-            "kind": "unreachable",
-            "contact_id": contact.id,
-            "text": UNREACHABLE_NOTICE["vi"].format(**values),
-            "text_en": UNREACHABLE_NOTICE["en"].format(**values),
-        }
-        queued += queue_notices(
+        queued += queue_unreachable_notice(
             session,
-            key=f"unreachable:{contact.id}:{local_date(at).isoformat()}",
-            contact_ids=told,
-            payload=payload,
-            now=at,
+            contact_id=contact.id,
+            who=contact.display_name.strip() or f"{CHANNEL} {chat_id}",
+            agency=agency_name(contact.agency_code),
+            channel=CHANNEL,
+            error=reason,
+            coordinator_ids=told,
+            at=at,
         )
     return queued
 
