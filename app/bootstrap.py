@@ -17,6 +17,7 @@ from app.config import Config
 from domain.agencies import Directory
 from domain.calendar import WorkingCalendar
 from domain.directory_csv import parse_directory
+from domain.reminders import ReminderPolicy
 from storage import repository
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -32,6 +33,19 @@ class Services:
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    @property
+    def policy(self) -> ReminderPolicy:
+        """The reminder policy the config asks for."""
+        reminders = self.config.reminders
+        return ReminderPolicy(
+            lead_days_before=reminders.lead_days_before,
+            support_days_before=reminders.support_days_before,
+            on_due_day=reminders.on_due_day,
+            send_time=reminders.send_time,
+            overdue_every_working_days=reminders.overdue_every_working_days,
+            escalate_after_days=reminders.escalate_after_days,
+        )
 
     def directory(self) -> Directory:
         with self.session() as session:

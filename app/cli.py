@@ -24,6 +24,7 @@ from app.bundled import sample_plan
 from app.config import Config, ConfigError, DatabaseConfig, load_config
 from app.errors import UserError, agency_code
 from app.plan_files import read_plan_source
+from domain.agencies import Directory
 from domain.deadlines import DeadlineKind, describe
 from domain.directory_csv import DirectoryFormatError
 from domain.plan_import import PlanDraft, Role, build_plan
@@ -95,8 +96,7 @@ def _summary(names: list[str], limit: int = 2) -> str:
 SHOWN_ROWS = 100  # a 2,000-row plan is checked with `tasks --json`, not on screen
 
 
-def _draft_table(draft: PlanDraft, services: Services) -> Table:
-    directory = services.directory()
+def _draft_table(draft: PlanDraft, directory: Directory) -> Table:
     table = Table(title=f"Kế hoạch {draft.number}: {(draft.title or '')[:80]}", show_lines=False)
     for column in (
         "TT",
@@ -128,13 +128,15 @@ def _draft_table(draft: PlanDraft, services: Services) -> Table:
     return table
 
 
-def import_plan(services: Services, path: Path, *, dry_run: bool, number: str | None) -> PlanDraft:
+def import_plan(
+    services: Services, directory: Directory, path: Path, *, dry_run: bool, number: str | None
+) -> PlanDraft:
     source = read_plan_source(path)
     parsed = parse_plan(source)
     reminders = services.config.reminders
     draft = build_plan(
         parsed,
-        services.directory(),
+        directory,
         number=number,
         report_due=(reminders.report_due_month, reminders.report_due_day),
     )
@@ -147,14 +149,20 @@ def import_plan(services: Services, path: Path, *, dry_run: bool, number: str | 
             # the outbox at once (idempotent, so the service's next run adds nothing twice).
             plan_reminders(
                 session,
-                directory=services.directory(),
+                directory=directory,
                 calendar=services.calendar,
-                policy=cli_reminders.policy_from_config(reminders),
+                policy=services.policy,
                 now=now,
                 horizon_days=reminders.horizon_days,
             )
             session.commit()
     return draft
+
+
+def _show_import(draft: PlanDraft, directory: Directory) -> None:
+    out.print(_draft_table(draft, directory))
+    for warning in draft.warnings:
+        err.print(f"[yellow]Cảnh báo:[/yellow] {warning}", highlight=False)
 
 
 @app.command("import")
@@ -169,10 +177,9 @@ def import_command(
 ) -> None:
     """Nhập một kế hoạch: đọc bảng nhiệm vụ, thời hạn và cơ quan thực hiện."""
     services = _services()
-    draft = import_plan(services, file, dry_run=dry_run, number=number)
-    out.print(_draft_table(draft, services))
-    for warning in draft.warnings:
-        err.print(f"[yellow]Cảnh báo:[/yellow] {warning}", highlight=False)
+    directory = services.directory()
+    draft = import_plan(services, directory, file, dry_run=dry_run, number=number)
+    _show_import(draft, directory)
     verb = "Đã đọc (chưa lưu)" if dry_run else "Đã nhập"
     out.print(
         f"{verb} kế hoạch {draft.number}: {len(draft.tasks)} nhiệm vụ, "
@@ -228,15 +235,15 @@ def tasks_command(
 ) -> None:
     """Liệt kê nhiệm vụ với thời hạn và cơ quan chủ trì, phối hợp."""
     services = _services()
-    code = agency_code(services.directory(), agency) if agency else None
+    directory = services.directory()
+    code = agency_code(directory, agency) if agency else None
     with services.session() as session:
         if plan and not any(p.number == plan for p in repository.list_plans(session)):
             raise UserError(f"Không có kế hoạch số '{plan}'. Xem: nhacviec plans")
         tasks = repository.list_tasks(session, plan_number=plan, agency_code=code)
-    directory = services.directory()
 
     def name(c: str) -> str:
-        return directory.agencies[c].name if c in directory.agencies else c
+        return directory.display_name(c) if c in directory.agencies else c
 
     rows: list[dict[str, Any]] = [
         {
@@ -343,10 +350,9 @@ def _redact(url: str) -> str:
 def demo_command() -> None:
     """Chạy thử trên SQLite: nhập kế hoạch mẫu và hiển thị các nhiệm vụ."""
     services = _services()
-    draft = import_plan(services, sample_plan(), dry_run=False, number=None)
-    out.print(_draft_table(draft, services))
-    for warning in draft.warnings:
-        err.print(f"[yellow]Cảnh báo:[/yellow] {warning}", highlight=False)
+    directory = services.directory()
+    draft = import_plan(services, directory, sample_plan(), dry_run=False, number=None)
+    _show_import(draft, directory)
     out.print(f"Đã nhập kế hoạch mẫu {draft.number} vào {_redact(services.config.database.url)}.")
 
 

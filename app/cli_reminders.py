@@ -28,7 +28,6 @@ from rich.console import Console
 from rich.table import Table
 
 from app.bootstrap import Services
-from app.config import RemindersConfig
 from app.errors import UserError, agency_code
 from bot.console import ConsoleChannel
 from domain.calendar import at_local
@@ -39,7 +38,6 @@ from domain.reminders import (
     ESCALATION,
     HEAD,
     PRECONDITION,
-    ReminderPolicy,
 )
 from scheduler.clock import SystemClock
 from scheduler.planning import Recipients, compute
@@ -52,17 +50,6 @@ NOBODY = "(chưa có đầu mối)"
 
 
 ReminderCommandError = UserError  # the name the preview tests know
-
-
-def policy_from_config(config: RemindersConfig) -> ReminderPolicy:
-    return ReminderPolicy(
-        lead_days_before=config.lead_days_before,
-        support_days_before=config.support_days_before,
-        on_due_day=config.on_due_day,
-        send_time=config.send_time,
-        overdue_every_working_days=config.overdue_every_working_days,
-        escalate_after_days=config.escalate_after_days,
-    )
 
 
 def step_label(step: str, audience: str) -> str:
@@ -126,7 +113,7 @@ def preview(
         found.views,
         directory=directory,
         calendar=services.calendar,
-        policy=policy_from_config(services.config.reminders),
+        policy=services.policy,
         now=start,
         horizon_days=days,
         lookback_days=0,
@@ -214,7 +201,7 @@ async def _serve(services: Services) -> None:
         labels = {c.chat_id: f"{c.label} ({c.agency_code})" for c in reachable_contacts(session)}
     telegram = bool(services.config.telegram.token)
     settings = ServiceSettings(
-        policy=policy_from_config(services.config.reminders),
+        policy=services.policy,
         horizon_days=services.config.reminders.horizon_days,
         require_confirmation=services.config.status.require_confirmation,
         # With no chat platform at all, show every reminder on the console (a demonstration).
