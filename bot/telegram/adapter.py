@@ -56,6 +56,7 @@ from telegram.ext import (
 from bot.core.commands import COMMANDS
 from bot.core.conversation import Conversation, SessionFactory
 from bot.core.messages import Incoming, Outgoing
+from bot.splitting import split_text
 from bot.telegram.channel import MAX_TEXT, TelegramChannel
 from bot.telegram.keyboards import inline_keyboard
 from bot.telegram.membership import (
@@ -66,7 +67,6 @@ from bot.telegram.membership import (
     chat_moved,
 )
 from bot.telegram.ordering import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
-from bot.telegram.splitting import split_text
 from domain.calendar import ZONE
 from domain.delivery import Outcome, SendResult
 from scheduler.clock import Clock, SystemClock

@@ -32,9 +32,9 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.splitting import split_text
 from bot.telegram.keyboards import inline_keyboard
 from bot.telegram.spacing import PerChatSpacing
-from bot.telegram.splitting import split_text
 from domain.delivery import Outcome, OutgoingMessage, SendResult
 
 MAX_TEXT = 4096

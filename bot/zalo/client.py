@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from bot.telegram.splitting import split_text
+from bot.splitting import split_text
 from bot.zalo.tokens import ZaloTokenError
 from domain.channel_choice import OUTSIDE_ZALO_WINDOW
 from domain.delivery import Outcome, SendResult

@@ -22,8 +22,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.splitting import split_text
 from bot.telegram import TelegramChannel, build_bot
-from bot.telegram.splitting import split_text
 from domain.delivery import Button, Outcome, OutgoingMessage
 from tests.fakes.telegram_server import FakeBotApi
 

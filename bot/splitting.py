@@ -1,9 +1,9 @@
 """Cutting a long text into messages a platform accepts, at line boundaries.
 
-A reminder listing many tasks can exceed Telegram's 4096 characters. Cutting between lines keeps
-each task line whole; only a single line longer than the limit is cut inside, at the last space
-that fits (or hard, for a line without spaces). Blank lines at a cut are dropped: platforms trim
-them anyway and refuse a message that is only whitespace.
+A reminder listing many tasks can exceed Telegram's 4096 or Zalo's 2000 characters. Cutting
+between lines keeps each task line whole; only a single line longer than the limit is cut inside,
+at the last space that fits (or hard, for a line without spaces). Blank lines at a cut are
+dropped: platforms trim them anyway and refuse a message that is only whitespace.
 """
 
 
