@@ -29,8 +29,8 @@ from domain.deadlines import DeadlineKind, describe
 from domain.directory_csv import DirectoryFormatError
 from domain.plan_import import PlanDraft, Role, build_plan
 from domain.plans import PlanFormatError, parse_plan
-from scheduler.planning import plan as plan_reminders
 from storage import repository
+from storage.reminder_queries import request_planning
 
 app = typer.Typer(
     help="Nhắc việc: theo dõi, nhắc hạn và tổng hợp tiến độ thực hiện kế hoạch.",
@@ -144,17 +144,9 @@ def import_plan(
         now = datetime.now(UTC)
         with services.session() as session:
             repository.save_plan(session, draft, now=now)
-            session.commit()
-            # The running service plans hourly; planning here puts the new plan's reminders in
-            # the outbox at once (idempotent, so the service's next run adds nothing twice).
-            plan_reminders(
-                session,
-                directory=directory,
-                calendar=services.calendar,
-                policy=services.policy,
-                now=now,
-                horizon_days=reminders.horizon_days,
-            )
+            # The running service sees this within a dispatch tick (30 s) and plans the new
+            # plan's reminders; planning 100,000 assignments here would double the import time.
+            request_planning(session, now)
             session.commit()
     return draft
 

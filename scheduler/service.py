@@ -26,6 +26,7 @@ from scheduler.coordinator_digest import queue_coordinator_digest
 from scheduler.dispatcher import Dispatcher, TickReport
 from scheduler.jobs import JobSettings, ReminderJobs
 from scheduler.planning import DEFAULT_HORIZON_DAYS, PlanningReport, plan
+from storage import reminder_queries
 
 
 class ServiceContext(Protocol):
@@ -90,6 +91,10 @@ class ReminderService:
         self.last_planning = report
         return report
 
+    def _planning_requested(self) -> bool:
+        with Session(self.services.engine) as session:
+            return reminder_queries.planning_requested(session)
+
     def _plan(self, now: datetime) -> PlanningReport:
         directory = self.services.directory()
         self.dispatcher.directory = directory  # names follow a reloaded directory
@@ -106,6 +111,8 @@ class ReminderService:
         return report
 
     async def dispatch(self, now: datetime) -> TickReport:
+        if await asyncio.to_thread(self._planning_requested):
+            self.jobs.request_planning()  # an import in another process changed the plans
         report = await self.dispatcher.tick(now)
         self.last_tick = report
         return report

@@ -52,6 +52,7 @@ from storage.models import (
 from storage.outbox import upsert_planned
 
 LAST_PLANNING_KEY = "scheduler.last_planning"
+PLANNING_REQUEST_KEY = "scheduler.planning_requested"
 NOTICE_STEP = "notice"
 _IN_CHUNK = 5000  # ids per IN (...) list: well under every driver's limit on bound values
 
@@ -166,6 +167,26 @@ def set_last_planning(session: Session, now: datetime) -> None:
         row.value = now.isoformat()
         row.updated_at = now
     session.flush()
+
+
+def request_planning(session: Session, now: datetime) -> None:
+    """Ask the running service, from another process (an import), to plan soon."""
+    row = session.get(KeyValue, PLANNING_REQUEST_KEY)
+    if row is None:
+        session.add(KeyValue(key=PLANNING_REQUEST_KEY, value=now.isoformat(), updated_at=now))
+    else:
+        row.value = now.isoformat()
+        row.updated_at = now
+    session.flush()
+
+
+def planning_requested(session: Session) -> bool:
+    """Whether a planning request came after the last planning run."""
+    row = session.get(KeyValue, PLANNING_REQUEST_KEY)
+    if row is None:
+        return False
+    last = last_planning(session)
+    return last is None or datetime.fromisoformat(row.value) > last
 
 
 OutboxKey = tuple[int, str, str, int]  # assignment, occurrence, step, contact

@@ -16,7 +16,7 @@ from scheduler.planning import (
     plan,
 )
 from storage import repository
-from storage.reminder_queries import last_planning
+from storage.reminder_queries import last_planning, planning_requested, request_planning
 from tests.integration.reminder_world import (
     DIRECTORY,
     POLICY,
@@ -249,3 +249,13 @@ def _bench(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_an_import_in_another_process_asks_the_service_to_plan(session: Session) -> None:
+    assert not planning_requested(session)  # nothing asked yet
+    run(session, local(2023, 12, 10, 7))
+    request_planning(session, local(2023, 12, 10, 9))  # `nhacviec import` at 09:00
+    session.commit()
+    assert planning_requested(session)
+    run(session, local(2023, 12, 10, 9, 30))  # the service's next tick plans
+    assert not planning_requested(session)
