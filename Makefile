@@ -11,7 +11,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The demo's own file, started afresh each time (an interrupted run may leave it half-filled).
 demo: $(VENV)/.installed
+	rm -f nhacviec-demo.db nhacviec-demo.db-wal nhacviec-demo.db-shm
 	$(VENV)/bin/nhacviec --db sqlite:///nhacviec-demo.db demo
 
 lint: $(VENV)/.installed

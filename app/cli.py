@@ -20,8 +20,8 @@ from rich.table import Table
 
 from app import cli_chat, cli_reminders, cli_report, cli_zalo
 from app.bootstrap import Services, bootstrap, read_directory
-from app.bundled import sample_plan
 from app.config import Config, ConfigError, DatabaseConfig, load_config
+from app.demo import run_demo
 from app.errors import UserError, agency_code
 from app.plan_files import read_plan_source
 from domain.agencies import Directory
@@ -339,13 +339,34 @@ def _redact(url: str) -> str:
 
 
 @app.command("demo")
-def demo_command() -> None:
-    """Chạy thử trên SQLite: nhập kế hoạch mẫu và hiển thị các nhiệm vụ."""
-    services = _services()
-    directory = services.directory()
-    draft = import_plan(services, directory, sample_plan(), dry_run=False, number=None)
-    _show_import(draft, directory)
-    out.print(f"Đã nhập kế hoạch mẫu {draft.number} vào {_redact(services.config.database.url)}.")
+def demo_command(
+    start: Annotated[
+        datetime | None,
+        typer.Option(
+            "--start", formats=["%Y-%m-%d"], help="Ngày bắt đầu (mặc định: ngày của kế hoạch)."
+        ),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option("--end", formats=["%Y-%m-%d"], help="Ngày kết thúc (mặc định: 31/12/2026)."),
+    ] = None,
+    pause: Annotated[
+        float,
+        typer.Option("--pause", min=0.0, help="Số giây dừng sau mỗi ngày gửi tin, để trình chiếu."),
+    ] = 0.0,
+) -> None:
+    """Chạy thử toàn bộ quy trình trên kế hoạch mẫu: nhắc việc, trả lời, xác nhận, /status.
+
+    Không cần mạng, không cần bot. Nên dùng một tệp SQLite riêng, ví dụ:
+    nhacviec --db sqlite:///nhacviec-demo.db demo
+    """
+    run_demo(
+        _services(),
+        console=out,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+        pause=pause,
+    )
 
 
 cli_report.register(app, _services)

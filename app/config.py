@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///nhacviec.db"
+MAX_ZALO_WINDOW_HOURS = 168  # Zalo refuses consultation messages 7 days after the user's last one
 
 
 class ConfigError(ValueError):
@@ -42,6 +43,13 @@ class ZaloConfig:
     api_base: str = "https://openapi.zalo.me"
     oauth_base: str = "https://oauth.zaloapp.com"
     verify_signature: bool = True
+    # The interaction window: Zalo lets an OA write to a user for a while after the user's last
+    # message (free for 48 hours, billed up to 7 days). Beyond ``window_hours`` a reminder goes to
+    # the person's other channel, or the coordinators are told the person cannot be reached.
+    window_hours: int = 168
+    free_hours: int = 48
+    weekly_checkin: bool = False  # invite a reply from those whose window is about to close
+    checkin_before_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,19 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], origin: str) ->
     config = replace(base, **changes)
     if config.language not in {"vi", "en"}:
         raise ConfigError(f"{origin}: language phải là 'vi' hoặc 'en'")
+    _check_zalo(config.zalo, origin)
     return config
+
+
+def _check_zalo(zalo: ZaloConfig, origin: str) -> None:
+    if not 1 <= zalo.window_hours <= MAX_ZALO_WINDOW_HOURS:
+        raise ConfigError(
+            f"{origin}: [zalo] window_hours phải từ 1 đến {MAX_ZALO_WINDOW_HOURS} (7 ngày)"
+        )
+    if zalo.free_hours < 0:
+        raise ConfigError(f"{origin}: [zalo] free_hours không được âm")
+    if not 1 <= zalo.checkin_before_hours < zalo.window_hours:
+        raise ConfigError(f"{origin}: [zalo] checkin_before_hours phải từ 1 đến dưới window_hours")
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:

@@ -3,7 +3,10 @@
 The scheduler's jobs, the Telegram bot (when ``telegram.token`` is set) and, when some platform
 calls us (Telegram in webhook mode, a Zalo OA), the HTTP server for the webhooks all share the
 loop, so a reminder and the answer to it never wait on each other's thread. The Telegram channel
-joins the dispatcher's channels, so digests go out through the same bot that takes the replies.
+joins the dispatcher's channels, so digests go out through the same bot that takes the replies;
+so does the Zalo channel when the OA is configured (``zalo.app_id``, ``zalo.secret_key`` and a
+token pair stored by ``nhacviec zalo set-token``), whose webhook then feeds the conversation
+(``bot.zalo.adapter``). The Zalo interaction window and check-in come from ``[zalo]``.
 
 Start-up order: the bot first (its channel must be ready before the first dispatch tick), then the
 web server, then the service; shutdown is the reverse: the service's running tick finishes while
@@ -15,13 +18,19 @@ import logging
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
 
 import uvicorn
 
 from app.bootstrap import Services
 from app.cli_chat import build_conversation
+from app.config import ZaloConfig
 from bot.telegram.adapter import TelegramAdapter
 from bot.webhooks import TelegramWebhook, ZaloWebhook, build_web_app, database_check
+from bot.zalo.adapter import ZaloAdapter
+from bot.zalo.tokens import read_pair
+from domain.channel_choice import InteractionWindow
 from domain.delivery import Channel
 from scheduler.clock import Clock
 from scheduler.service import ReminderService, ServiceSettings, run_service
@@ -54,6 +63,36 @@ def telegram_adapter(services: Services, clock: Clock) -> TelegramAdapter:
     )
 
 
+def zalo_adapter(services: Services, clock: Clock) -> ZaloAdapter | None:
+    """The Zalo OA adapter, or None when the OA is not configured or has no tokens yet."""
+    settings = services.config.zalo
+    if not (settings.app_id and settings.secret_key):
+        return None
+    with services.session() as session:
+        if read_pair(session) is None:
+            log.warning("Zalo is configured but has no tokens: run `nhacviec zalo set-token`")
+            return None
+    return ZaloAdapter.connect(
+        services.engine,
+        build_conversation(services),
+        session_factory=services.session,
+        app_id=settings.app_id,
+        secret_key=settings.secret_key,
+        api_base=settings.api_base,
+        oauth_base=settings.oauth_base,
+        clock=clock,
+    )
+
+
+def with_zalo_settings(settings: ServiceSettings | None, zalo: ZaloConfig) -> ServiceSettings:
+    """``settings`` with the Zalo interaction window and check-in of the ``[zalo]`` section."""
+    window = InteractionWindow(
+        limit=timedelta(hours=zalo.window_hours), free=timedelta(hours=zalo.free_hours)
+    )
+    before = timedelta(hours=zalo.checkin_before_hours) if zalo.weekly_checkin else None
+    return replace(settings or ServiceSettings(), zalo_window=window, zalo_checkin_before=before)
+
+
 async def run(
     services: Services,
     *,
@@ -67,13 +106,28 @@ async def run(
     """Run until ``stop`` is set.
 
     ``channels`` are the other senders the dispatcher uses (Zalo, the console); ``zalo`` is the
-    Zalo endpoint to serve; ``ready`` gets the service once it runs (as ``run_service``'s).
+    Zalo endpoint to serve, built from the config when None and the OA is configured; ``ready``
+    gets the service once it runs (as ``run_service``'s).
     """
     config = services.config
+    settings = with_zalo_settings(settings, config.zalo)
     senders = dict(channels or {})
     adapter = telegram_adapter(services, clock) if config.telegram.token else None
     if adapter is not None:
         senders["telegram"] = adapter.channel
+    oa = zalo_adapter(services, clock) if zalo is None else None
+    if oa is not None:
+        senders["zalo"] = oa.channel
+        try:
+            zalo = oa.webhook(
+                services.engine,
+                app_id=config.zalo.app_id,
+                oa_secret_key=config.zalo.oa_secret_key,
+                verify_signature=config.zalo.verify_signature,
+            )
+        except ValueError:  # the signature check is on but the OA secret key is missing
+            await oa.aclose()
+            raise
     hook = None
     if adapter is not None and adapter.mode == "webhook":
         hook = TelegramWebhook(config.telegram.webhook_secret, adapter.process_update_json)
@@ -93,6 +147,8 @@ async def run(
     def started(service: ReminderService) -> None:
         if adapter is not None:  # notices queued by the bot go out at once, not at the next tick
             adapter.on_queued = service.jobs.request_dispatch
+        if oa is not None:
+            oa.on_queued = service.jobs.request_dispatch
         if ready is not None:
             ready(service)
 
@@ -116,6 +172,9 @@ async def run(
         if adapter is not None:
             adapter.on_queued = None
             await adapter.stop()
+        if oa is not None:
+            oa.on_queued = None
+            await oa.aclose()
 
 
 def _ended(stop: asyncio.Event) -> None:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
 from domain.delivery import Outcome, OutgoingMessage, SendResult
@@ -24,8 +25,9 @@ class ConsoleChannel:
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         self.count += 1
-        title = self.labels.get(message.chat_id, message.chat_id)
-        buttons = "  ".join(f"[{b.label}]" for row in message.buttons for b in row)
-        body = message.text + (f"\n\n{buttons}" if buttons else "")
+        # Message text is the user's and the bot's words, not rich markup: "[b]" must show as is.
+        title = escape(self.labels.get(message.chat_id, message.chat_id))
+        buttons = "  ".join(escape(f"[{b.label}]") for row in message.buttons for b in row)
+        body = escape(message.text) + (f"\n\n{buttons}" if buttons else "")
         self.console.print(Panel(body, title=f"→ {title}", title_align="left"), highlight=False)
         return SendResult(Outcome.SENT, message_id=str(self.count))

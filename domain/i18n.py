@@ -231,8 +231,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "chat.ack.no_task": {
         "vi": "Đã nhận tin nhắn của anh/chị. Hiện {agency} không có nhiệm vụ nào đang theo dõi "
-              "để ghi nhận nội dung này.",
-        "en": "Your message was received. {agency} has no task being followed up to attach it to.",
+              "để ghi nhận nội dung này; nội dung đã được lưu lại để cơ quan điều phối theo dõi.",
+        "en": "Your message was received. {agency} has no task being followed up to attach it "
+              "to; it has been kept for the coordinating agency.",
+    },
+    "chat.kept.unbound": {
+        "vi": "Lưu ý: nội dung anh/chị gửi trước đó chưa được gắn với nhiệm vụ nào nên chưa được "
+              "ghi nhận là báo cáo tiến độ: {texts}.\nNội dung này đã được lưu lại để cơ quan "
+              "điều phối theo dõi; nếu cần, đề nghị báo cáo lại bằng lệnh /baocao.",
+        "en": "Note: what you wrote earlier was not attached to any task, so it was not recorded "
+              "as a progress report: {texts}.\nIt has been kept for the coordinating agency; if "
+              "needed, please report again with /report.",
     },
     "chat.already.pending": {
         "vi": "Nhiệm vụ này đã được báo cáo hoàn thành ngày {date}, đang chờ cơ quan điều phối "
@@ -315,6 +324,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "chat.confirm.header": {
         "vi": "Có {n} báo cáo hoàn thành chờ xác nhận:",
         "en": "{n} completions await confirmation:",
+    },
+    "chat.messages.none": {
+        "vi": "Trong {days} ngày qua không có tin nhắn nào chưa được gắn với nhiệm vụ.",
+        "en": "No message was left without a task in the last {days} days.",
+    },
+    "chat.messages.header": {
+        "vi": "Tin nhắn của các cơ quan chưa được gắn với nhiệm vụ nào trong {days} ngày qua "
+              "({n}), mới nhất trước:",
+        "en": "Messages from agencies not attached to any task in the last {days} days ({n}), "
+              "newest first:",
+    },
+    "chat.messages.item": {
+        "vi": "{n}. {agency}, ngày {date} lúc {time}: “{text}”",
+        "en": "{n}. {agency}, {date} at {time}: “{text}”",
+    },
+    "chat.messages.hint": {
+        "vi": "Các tin nhắn này chưa được tính vào tình hình thực hiện. Đề nghị liên hệ cơ quan "
+              "để làm rõ, hoặc đề nghị cơ quan báo cáo lại bằng lệnh /baocao.",
+        "en": "These messages do not count in the status. Please contact the agency to clarify, "
+              "or ask it to report again with /report.",
     },
     "chat.lang.choose": {"vi": "Đề nghị chọn ngôn ngữ:", "en": "Please choose a language:"},
     "chat.lang.set": {"vi": "Đã chuyển sang tiếng Việt.", "en": "Language set to English."},

@@ -8,14 +8,25 @@ Each ``tick(now)``:
    reported done, the task left the plan, the contact stopped receiving, the row is older than
    ``stale_after``, or a later step of the same occurrence is due too (after downtime, "7 days
    left" is not sent next to "1 day overdue": ``domain.reminders.supersede``);
-3. groups the rest per contact into ONE digest (their language, split under the channel's limit
-   without cutting an item), coordinator notices appended, and sends it;
+3. chooses, for each person, the chat that can take their rows now (below), groups the rows per
+   chat into ONE digest (their language, split under the channel's limit without cutting an
+   item), coordinator notices appended, and sends it;
 4. records each message sent (``SentMessage``: replies and buttons are bound through it) and
    marks the rows: sent; failed and retried with exponential backoff (transient error, given up
    after ``max_attempts`` claims); failed for good (the message itself is wrong); unreachable
    (the person blocked the bot: the contact is marked and the coordinators get a notice).
    A "retry after N seconds" pauses the whole channel: the row that met it counts one failed
    try, the others are handed back untouched until then.
+
+One person, several channels: a row belongs to the person's preferred contact (planning puts it
+there), but the message goes to the first of the person's contacts, by preference, that can take
+it now (``domain.channel_choice``): a Zalo chat whose interaction window has closed (the person
+has not written for ``window``) is passed over for the person's Telegram. When none can, the rows
+are marked unreachable with the reason ``OUTSIDE_ZALO_WINDOW``, the Zalo contact is marked
+unreachable (until the person writes again) and the coordinators are told. Should Zalo refuse a
+send for the same reason (-230/-232: our record was behind), the rest of that digest goes to the
+person's next chat in the same tick. Every message on Zalo ends by inviting a reply, which keeps
+the window open.
 
 Sending stops after half the lease; the rows of the people not reached yet are handed back whole,
 for the next tick, before another dispatcher could take them over.
@@ -31,7 +42,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
@@ -39,14 +50,16 @@ from sqlmodel import Session
 
 from domain.agencies import Directory
 from domain.calendar import WorkingCalendar, local_date
+from domain.channel_choice import OUTSIDE_ZALO_WINDOW, ZALO, InteractionWindow, can_take
 from domain.deadlines import DeadlineKind
 from domain.delivery import Channel, Outcome, OutgoingMessage, SendResult
 from domain.digest import DigestItem, format_date
+from domain.i18n import t
 from domain.reminders import CHECKIN_STEP, PRECONDITION, supersede
-from scheduler.messages import Composed, Line, Notice, Part, compose
+from scheduler.messages import Composed, Line, Notice, Part, compose, utf16_length
 from storage import outbox, recipients, reminder_queries
 from storage.models import Audience, Reminder, SentMessage
-from storage.recipients import ContactInfo
+from storage.recipients import ContactInfo, PersonKey
 from storage.reminder_queries import AssignmentDetail
 
 log = logging.getLogger(__name__)
@@ -60,6 +73,7 @@ REASON_CONTACT_GONE = "đầu mối đã ngừng nhận nhắc việc"
 REASON_CONTACT_UNREACHABLE = "đầu mối không nhận được tin nhắn: {reason}"
 REASON_STALE = "quá thời hạn gửi (dự kiến gửi {date})"
 REASON_EMPTY_NOTICE = "thông báo không có nội dung"
+REASON_DUPLICATE = "trùng nhắc việc gửi cho cùng người qua kênh khác"
 ERROR_NO_CHANNEL = "chưa cấu hình kênh {channel}"
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "màn hình"}
@@ -71,6 +85,20 @@ UNREACHABLE_NOTICE = {
     "en": (
         "Notice: reminders could not be delivered to {who} ({agency}) on {channel} "
         "(reason: {error}). Please get in touch and update the focal point."
+    ),
+}
+
+
+# Ends a Zalo message that does not already ask for an answer (a head's escalation, a notice): a
+# reply keeps the interaction window open, so the next reminder can still be sent on Zalo.
+ZALO_REPLY_HINT = {
+    "vi": (
+        'Đề nghị anh/chị trả lời tin nhắn này (ví dụ: gửi "viec" để xem danh sách nhiệm vụ) '
+        "để tiếp tục nhận nhắc việc qua Zalo."
+    ),
+    "en": (
+        'Please reply to this message (for example, send "viec" to list your tasks) '
+        "to keep receiving reminders on Zalo."
     ),
 }
 
@@ -116,6 +144,17 @@ class _Context:
     contacts: dict[int, ContactInfo]
     details: dict[int, AssignmentDetail]
     done: dict[int, set[str]]  # assignment -> occurrence keys reported done
+    people: dict[PersonKey, list[ContactInfo]]  # every contact of the rows' people, by preference
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """Where one contact's rows go now."""
+
+    contact: ContactInfo | None  # the chat that carries them; None: no chat of the person can
+    channel_key: str | None = None  # its sender; None: held until that channel is configured
+    fallbacks: tuple[ContactInfo, ...] = ()  # the person's next chats, should Zalo refuse
+    closed: tuple[ContactInfo, ...] = ()  # nobody: the person's Zalo chats closed by silence
 
 
 @dataclass
@@ -124,6 +163,7 @@ class _Group:
     channel_key: str
     rows: list[Reminder]
     composed: Composed
+    fallbacks: tuple[ContactInfo, ...] = ()
 
 
 @dataclass
@@ -134,6 +174,16 @@ class _Result:
     failed_rows: tuple[int, ...] = ()
     deferred_until: datetime | None = None  # paused before (or by another's) 429
     new_chat_id: str | None = None
+    handed_on: bool = False  # Zalo's window was closed: the failed rows went to the next chat
+
+
+@dataclass(frozen=True, slots=True)
+class _Closed:
+    """Rows nobody can take: the person's only chats are Zalo chats closed by silence."""
+
+    contact: ContactInfo  # the rows' contact
+    rows: list[Reminder]
+    zalo: tuple[ContactInfo, ...]  # the chats to mark unreachable
 
 
 @dataclass
@@ -141,12 +191,23 @@ class _Triage:
     skips: list[tuple[int, str]] = field(default_factory=list)
     releases: list[tuple[int, datetime]] = field(default_factory=list)
     groups: list[_Group] = field(default_factory=list)
+    closed: list[_Closed] = field(default_factory=list)
 
 
 def _row_id(row: Reminder) -> int:
     if row.id is None:
         raise RuntimeError("claimed reminder without id")
     return row.id
+
+
+def _pinned(row: Reminder) -> bool:
+    """A notice meant for that very chat (a Zalo check-in), never carried by another one."""
+    return bool((row.payload or {}).get("pinned"))
+
+
+def _closed_by_window(result: SendResult) -> bool:
+    """Zalo refused: the user has been silent too long (``bot.zalo.channel.refused_for_window``)."""
+    return result.outcome is Outcome.UNREACHABLE and result.error.startswith(OUTSIDE_ZALO_WINDOW)
 
 
 class Dispatcher:
@@ -166,11 +227,14 @@ class Dispatcher:
         stale_after: timedelta = timedelta(days=14),
         concurrency: int = 8,
         fallback_channel: str | None = None,
+        window: InteractionWindow | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``channels`` maps a contact's channel ("telegram", "zalo", "console") to its sender;
         ``fallback_channel`` names the one used for contacts whose own channel is missing (the
-        console in a demo), None to keep their rows waiting until it is configured."""
+        console in a demo), None to keep their rows waiting until it is configured.
+        ``window`` is Zalo's interaction window: a Zalo chat silent for longer is not tried;
+        None tries every Zalo chat (Zalo's own refusal is still handled)."""
         if fallback_channel is not None and fallback_channel not in channels:
             raise ValueError(f"fallback channel {fallback_channel!r} is not among the channels")
         self.engine = engine
@@ -186,6 +250,7 @@ class Dispatcher:
         self.stale_after = stale_after
         self.concurrency = concurrency
         self.fallback_channel = fallback_channel
+        self.window = window
         self.paused_until: dict[str, datetime] = {}
         # Sending stops at half the lease: the rest is handed back before anyone may take it over.
         self.send_budget = lease.total_seconds() / 2
@@ -210,7 +275,8 @@ class Dispatcher:
                 await asyncio.to_thread(self._release, rest, now, report)
                 break
             chunk = triage.groups[start : start + SENDS_PER_CHUNK]
-            results = await asyncio.gather(*(self._send(group, now, limit) for group in chunk))
+            sends = [self._send(group, now, limit, context) for group in chunk]
+            results = [result for done in await asyncio.gather(*sends) for result in done]
             await asyncio.to_thread(self._record, results, by_id, context, now, report)
         return report
 
@@ -235,26 +301,54 @@ class Dispatcher:
     ) -> tuple[_Context, _Triage]:
         context = self._context(rows)
         triage = self._triage(rows, context, now)
-        self._apply_triage(triage, now, report)
+        self._apply_triage(triage, context, now, report)
         return context, triage
 
     def _context(self, rows: Sequence[Reminder]) -> _Context:
         assignment_ids = {row.assignment_id for row in rows if row.assignment_id is not None}
         with Session(self.engine) as session:
+            contacts = recipients.contacts_by_id(session, {r.contact_id for r in rows})
             return _Context(
-                contacts=recipients.contacts_by_id(session, {r.contact_id for r in rows}),
+                contacts=contacts,
                 details=reminder_queries.assignment_details(session, assignment_ids),
                 done=reminder_queries.done_occurrences(session, assignment_ids),
+                people=recipients.people_of(session, contacts.values()),
             )
 
     # --- deciding what to send ----------------------------------------------------------------
 
-    def _obsolete(self, row: Reminder, context: _Context, now: datetime) -> str | None:
-        contact = context.contacts.get(row.contact_id)
-        if contact is None or not contact.active:
-            return REASON_CONTACT_GONE
-        if contact.unreachable:
-            return REASON_CONTACT_UNREACHABLE.format(reason=contact.unreachable_reason or "?")
+    def _takes(self, contact: ContactInfo, now: datetime) -> bool:
+        if self.window is None:
+            return contact.can_receive
+        return can_take(contact, now, self.window)
+
+    def _route(
+        self, contact: ContactInfo, context: _Context, now: datetime, pinned: bool
+    ) -> _Route:
+        """The chat, among the person's, that takes the rows of ``contact`` at ``now``.
+
+        The first by preference whose channel is configured and that can take a message
+        (``domain.channel_choice.can_take``, as ``choose_channel``); else a chat on a channel
+        not configured yet (held, or the fallback channel, as for a contact alone); else nobody.
+        """
+        person = None if pinned else contact.person
+        chats = context.people.get(person, [contact]) if person is not None else [contact]
+        configured = [c for c in chats if c.channel in self.channels]
+        takers = [c for c in configured if self._takes(c, now)]
+        if takers:
+            return _Route(takers[0], takers[0].channel, tuple(takers[1:]))
+        waiting = [c for c in chats if c.can_receive and c.channel not in self.channels]
+        if waiting:
+            return _Route(waiting[0], self.fallback_channel)
+        closed = tuple(c for c in configured if c.channel == ZALO and c.can_receive)
+        return _Route(None, closed=closed)
+
+    def _obsolete(
+        self, row: Reminder, contact: ContactInfo, route: _Route, context: _Context, now: datetime
+    ) -> str | None:
+        if route.contact is None and (not route.closed or _pinned(row)):
+            reason = contact.unreachable_reason or (OUTSIDE_ZALO_WINDOW if route.closed else "?")
+            return REASON_CONTACT_UNREACHABLE.format(reason=reason)
         if row.send_at < now - self.stale_after:
             return REASON_STALE.format(date=format_date(local_date(row.send_at)))
         if row.assignment_id is None:
@@ -271,18 +365,46 @@ class Dispatcher:
 
     def _triage(self, rows: Sequence[Reminder], context: _Context, now: datetime) -> _Triage:
         triage = _Triage()
-        alive: list[Reminder] = []
+        routes: dict[tuple[int, bool], _Route] = {}
+        alive: list[tuple[Reminder, ContactInfo, _Route]] = []
+        closed: dict[int, list[Reminder]] = defaultdict(list)
         for row in rows:
-            reason = self._obsolete(row, context, now)
-            if reason is None:
-                alive.append(row)
-            else:
+            contact = context.contacts.get(row.contact_id)
+            if contact is None or not contact.active:
+                triage.skips.append((_row_id(row), REASON_CONTACT_GONE))
+                continue
+            pinned = _pinned(row)
+            route = routes.get((contact.id, pinned))
+            if route is None:
+                route = routes[(contact.id, pinned)] = self._route(contact, context, now, pinned)
+            reason = self._obsolete(row, contact, route, context, now)
+            if reason is not None:
                 triage.skips.append((_row_id(row), reason))
+            elif route.contact is None:
+                closed[contact.id].append(row)
+            else:
+                alive.append((row, route.contact, route))
+        for contact_id, mine in closed.items():
+            route = routes[(contact_id, False)]
+            triage.closed.append(_Closed(context.contacts[contact_id], mine, route.closed))
+
+        # Rows of one person may come from two contacts (a preference changed between two
+        # plannings): the person gets each reminder once.
+        seen: set[tuple[int, str, str, int]] = set()
+        unique: list[tuple[Reminder, ContactInfo, _Route]] = []
+        for row, target, route in sorted(alive, key=lambda found: _row_id(found[0])):
+            if row.assignment_id is not None:
+                once = (row.assignment_id, row.occurrence, row.step, target.id)
+                if once in seen:
+                    triage.skips.append((_row_id(row), REASON_DUPLICATE))
+                    continue
+                seen.add(once)
+            unique.append((row, target, route))
 
         series: dict[tuple[int, str, int], list[Reminder]] = defaultdict(list)
-        for row in alive:
+        for row, target, _ in unique:
             if row.assignment_id is not None:
-                series[(row.assignment_id, row.occurrence, row.contact_id)].append(row)
+                series[(row.assignment_id, row.occurrence, target.id)].append(row)
         superseded: dict[int, str] = {}
         for same in series.values():
             if len(same) > 1:
@@ -290,14 +412,22 @@ class Dispatcher:
                 superseded.update(supersede([(_row_id(r), r.step) for r in same]))
         triage.skips.extend(superseded.items())
 
-        per_contact: dict[int, list[Reminder]] = defaultdict(list)
-        for row in alive:
+        # A pinned notice travels alone: were Zalo to refuse it, it must not follow the digest
+        # to the person's next chat.
+        per_chat: dict[tuple[int, bool], list[Reminder]] = defaultdict(list)
+        chosen: dict[tuple[int, bool], _Route] = {}
+        for row, target, route in unique:
             if _row_id(row) not in superseded:
-                per_contact[row.contact_id].append(row)
+                chat = (target.id, _pinned(row))
+                per_chat[chat].append(row)
+                chosen.setdefault(chat, route)
         missing: set[str] = set()
-        for contact_id, mine in per_contact.items():
-            contact = context.contacts[contact_id]
-            key = contact.channel if contact.channel in self.channels else self.fallback_channel
+        for chat_key, mine in per_chat.items():
+            route = chosen[chat_key]
+            contact = route.contact
+            key = route.channel_key
+            if contact is None:
+                continue  # not reached: only routes with a chat are kept above
             if key is None:
                 retry = now + self.backoff.cap
                 triage.releases.extend((_row_id(row), retry) for row in mine)
@@ -307,8 +437,8 @@ class Dispatcher:
             if paused is not None and paused > now:
                 triage.releases.extend((_row_id(row), paused) for row in mine)
                 continue
-            composed = self._compose(contact, mine, context, now, self.channels[key].max_text)
-            triage.groups.append(_Group(contact, key, mine, composed))
+            composed = self._compose(contact, mine, context, now, key)
+            triage.groups.append(_Group(contact, key, mine, composed, route.fallbacks))
         for channel in sorted(missing):
             log.warning(ERROR_NO_CHANNEL.format(channel=channel) + ": nhắc việc được giữ lại")
         return triage
@@ -322,8 +452,9 @@ class Dispatcher:
         rows: Sequence[Reminder],
         context: _Context,
         now: datetime,
-        limit: int,
+        channel_key: str,
     ) -> Composed:
+        limit = self.channels[channel_key].max_text
         lines: list[Line] = []
         notices: list[Notice] = []
         for row in rows:
@@ -333,7 +464,7 @@ class Dispatcher:
             detail = context.details[row.assignment_id]
             lines.append(Line(_row_id(row), self._item(row, detail), row.assignment_id,
                               row.occurrence, _actionable(row)))  # fmt: skip
-        return compose(
+        composed = compose(
             lines,
             notices,
             today=local_date(now),
@@ -341,6 +472,9 @@ class Dispatcher:
             agency_name=self._agency_name(contact.agency_code),
             limit=limit,
         )
+        if channel_key == ZALO:
+            return _invite_reply(composed, contact.language, limit)
+        return composed
 
     def _item(self, row: Reminder, detail: AssignmentDetail) -> DigestItem:
         agency = (row.payload or {}).get("agency") or detail.agency_code
@@ -365,10 +499,14 @@ class Dispatcher:
             return row.due
         return self.calendar.effective_due(row.due)
 
-    def _apply_triage(self, triage: _Triage, now: datetime, report: TickReport) -> None:
-        if not triage.skips and not triage.releases:
+    def _apply_triage(
+        self, triage: _Triage, context: _Context, now: datetime, report: TickReport
+    ) -> None:
+        if not triage.skips and not triage.releases and not triage.closed:
             return
         with Session(self.engine) as session:
+            for closed in triage.closed:
+                self._nobody_can_take(session, closed, context, now, report)
             for row_id, reason in triage.skips:
                 if outbox.mark_skipped(session, row_id, self.worker_id, now, reason):
                     report.skipped += 1
@@ -385,42 +523,89 @@ class Dispatcher:
                 )
             session.commit()
 
+    def _nobody_can_take(
+        self,
+        session: Session,
+        closed: _Closed,
+        context: _Context,
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        """Mark the rows unreachable, the closed Zalo chats too, and tell the coordinators."""
+        reason = OUTSIDE_ZALO_WINDOW
+        for row in closed.rows:
+            if outbox.mark_unreachable(session, _row_id(row), self.worker_id, now, reason):
+                report.unreachable += 1
+            else:
+                report.lost += 1
+        for chat in closed.zalo:
+            if recipients.mark_unreachable(session, chat.id, OUTSIDE_ZALO_WINDOW):
+                report.notices += self._notify_unreachable(
+                    session, chat, ZALO, closed.rows, context, OUTSIDE_ZALO_WINDOW, now
+                )
+
     # --- sending ------------------------------------------------------------------------------
 
-    async def _send(self, group: _Group, now: datetime, limit: asyncio.Semaphore) -> _Result:
+    async def _send(
+        self, group: _Group, now: datetime, limit: asyncio.Semaphore, context: _Context
+    ) -> list[_Result]:
+        """Send one digest; when Zalo refuses it for the window, the rest goes to the next chat."""
+        async with limit:
+            results = [await self._send_group(group, now)]
+            while True:
+                last = results[-1]
+                failure, current = last.outcome, last.group
+                if failure is None or not _closed_by_window(failure) or not last.failed_rows:
+                    return results
+                if not current.fallbacks:
+                    return results
+                chat, *others = current.fallbacks
+                left = set(last.failed_rows)
+                rows = [row for row in current.rows if _row_id(row) in left]
+                composed = self._compose(chat, rows, context, now, chat.channel)
+                last.handed_on = True
+                log.info(
+                    "contact %s is outside Zalo's window: sent to contact %s on %s instead",
+                    current.contact.id,
+                    chat.id,
+                    chat.channel,
+                )
+                follow = _Group(chat, chat.channel, rows, composed, tuple(others))
+                results.append(await self._send_group(follow, now))
+
+    async def _send_group(self, group: _Group, now: datetime) -> _Result:
         result = _Result(group)
         channel = self.channels[group.channel_key]
         chat_id = group.contact.chat_id
-        async with limit:
-            for index, part in enumerate(group.composed.parts):
-                rest = tuple(i for p in group.composed.parts[index:] for i in p.row_ids)
-                paused = self.paused_until.get(group.channel_key)
-                if paused is not None and paused > now:
-                    result.failed_rows, result.deferred_until = rest, paused
-                    return result
-                message = OutgoingMessage(chat_id, part.text, part.buttons)
-                try:
-                    sent = await channel.send(message)
-                except Exception as exc:  # a bug or a network error the channel did not map
-                    log.exception("channel %s raised while sending", group.channel_key)
-                    sent = SendResult(Outcome.TRANSIENT, error=f"{type(exc).__name__}: {exc}")
-                if sent.new_chat_id:
-                    chat_id = result.new_chat_id = sent.new_chat_id
-                if sent.outcome is Outcome.SENT:
-                    message_id = sent.message_id or f"{group.channel_key}-{uuid.uuid4().hex}"
-                    result.sent.append((part, chat_id, message_id))
-                    continue
-                result.failed_rows = rest
-                if sent.outcome is Outcome.RATE_LIMITED:
-                    current = self.paused_until.get(group.channel_key)
-                    if current is not None and current > now:
-                        # Another send met the 429 first: this one is handed back, not failed.
-                        result.deferred_until = current
-                        return result
-                    pause = timedelta(seconds=sent.retry_after or 1.0)
-                    self.paused_until[group.channel_key] = now + pause
-                result.outcome = sent
+        for index, part in enumerate(group.composed.parts):
+            rest = tuple(i for p in group.composed.parts[index:] for i in p.row_ids)
+            paused = self.paused_until.get(group.channel_key)
+            if paused is not None and paused > now:
+                result.failed_rows, result.deferred_until = rest, paused
                 return result
+            message = OutgoingMessage(chat_id, part.text, part.buttons)
+            try:
+                sent = await channel.send(message)
+            except Exception as exc:  # a bug or a network error the channel did not map
+                log.exception("channel %s raised while sending", group.channel_key)
+                sent = SendResult(Outcome.TRANSIENT, error=f"{type(exc).__name__}: {exc}")
+            if sent.new_chat_id:
+                chat_id = result.new_chat_id = sent.new_chat_id
+            if sent.outcome is Outcome.SENT:
+                message_id = sent.message_id or f"{group.channel_key}-{uuid.uuid4().hex}"
+                result.sent.append((part, chat_id, message_id))
+                continue
+            result.failed_rows = rest
+            if sent.outcome is Outcome.RATE_LIMITED:
+                current = self.paused_until.get(group.channel_key)
+                if current is not None and current > now:
+                    # Another send met the 429 first: this one is handed back, not failed.
+                    result.deferred_until = current
+                    return result
+                pause = timedelta(seconds=sent.retry_after or 1.0)
+                self.paused_until[group.channel_key] = now + pause
+            result.outcome = sent
+            return result
         return result
 
     # --- recording outcomes -------------------------------------------------------------------
@@ -479,6 +664,9 @@ class Dispatcher:
         group, worker = result.group, self.worker_id
         if not result.failed_rows:
             return
+        if result.handed_on:  # the rows went on to the person's next chat: only this one closed
+            recipients.mark_unreachable(session, group.contact.id, OUTSIDE_ZALO_WINDOW)
+            return
         if result.deferred_until is not None:
             report.deferred += reminder_queries.release_claims(
                 session, result.failed_rows, worker, result.deferred_until
@@ -494,9 +682,13 @@ class Dispatcher:
                     report.unreachable += 1
                 else:
                     report.lost += 1
-            if recipients.mark_unreachable(session, group.contact.id, error):
+            # A chat closed by silence opens again when the person writes (storage.zalo_window
+            # clears exactly this reason), so it is stored without Zalo's details.
+            reason = OUTSIDE_ZALO_WINDOW if _closed_by_window(failure) else error
+            if recipients.mark_unreachable(session, group.contact.id, reason):
+                rows = [by_id[row_id] for row_id in result.failed_rows]
                 report.notices += self._notify_unreachable(
-                    session, group, result.failed_rows, by_id, context, error, now
+                    session, group.contact, group.channel_key, rows, context, error, now
                 )
             return
         for row_id in result.failed_rows:
@@ -521,18 +713,17 @@ class Dispatcher:
     def _notify_unreachable(
         self,
         session: Session,
-        group: _Group,
-        row_ids: Sequence[int],
-        by_id: Mapping[int, Reminder],
+        contact: ContactInfo,
+        channel: str,
+        rows: Sequence[Reminder],
         context: _Context,
         error: str,
         now: datetime,
     ) -> int:
-        contact = group.contact
         agencies = {
             detail.coordinator
-            for row_id in row_ids
-            if (aid := by_id[row_id].assignment_id) is not None
+            for row in rows
+            if (aid := row.assignment_id) is not None
             and (detail := context.details.get(aid)) is not None
             and detail.coordinator
         }
@@ -547,7 +738,7 @@ class Dispatcher:
             contact_id=contact.id,
             who=contact.label,
             agency=self._agency_name(contact.agency_code),
-            channel=group.channel_key,
+            channel=channel,
             error=error,
             coordinator_ids=coordinators,
             at=now,
@@ -589,6 +780,22 @@ def queue_unreachable_notice(
         payload=payload,
         now=at,
     )
+
+
+def _invite_reply(composed: Composed, lang: str, limit: int) -> Composed:
+    """``composed`` whose last message asks for an answer, adding ``ZALO_REPLY_HINT`` if needed."""
+    if not composed.parts:
+        return composed
+    hint = ZALO_REPLY_HINT.get(lang, ZALO_REPLY_HINT["vi"])
+    last = composed.parts[-1]
+    if hint in last.text or t("digest.closing.reply", lang) in last.text:
+        return composed
+    joined = f"{last.text}\n\n{hint}"
+    if utf16_length(joined) <= limit:
+        parts = (*composed.parts[:-1], replace(last, text=joined))
+    else:
+        parts = (*composed.parts, Part(hint, ()))
+    return replace(composed, parts=parts)
 
 
 def _actionable(row: Reminder) -> bool:

@@ -1,4 +1,5 @@
-"""The few fixed APScheduler jobs: planning, the dispatch tick, the coordinators' daily digest.
+"""The few fixed APScheduler jobs: planning, the dispatch tick, the coordinators' daily digest,
+and, when asked for, the daily Zalo check-in (``scheduler.zalo_checkin``).
 
 There is no job per reminder and no persistent job store: the outbox is the state, so any number
 of restarts (or of running instances) loses nothing, and the in-memory jobs only decide when to
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 PLANNING_JOB = "planning"
 DISPATCH_JOB = "dispatch"
 DIGEST_JOB = "coordinator_digest"
+CHECKIN_JOB = "zalo_checkin"
 
 JobFunction = Callable[[datetime], Awaitable[object]]
 
@@ -44,10 +46,13 @@ class JobSettings:
     planning_grace: timedelta = timedelta(minutes=30)
     dispatch_grace: timedelta = timedelta(seconds=30)
     digest_grace: timedelta = timedelta(hours=4)  # a service started at 09:00 still sends it
+    checkin_at: time = time(9, 0)  # after the morning's digests, within office hours
+    checkin_grace: timedelta = timedelta(hours=4)
 
 
 class ReminderJobs:
-    """The scheduler and its three jobs around the given job functions."""
+    """The scheduler and its jobs around the given job functions (the Zalo check-in only when
+    ``zalo_checkin`` is given)."""
 
     def __init__(
         self,
@@ -57,12 +62,14 @@ class ReminderJobs:
         dispatch: JobFunction,
         coordinator_digest: JobFunction | None = None,
         settings: JobSettings | None = None,
+        zalo_checkin: JobFunction | None = None,
     ) -> None:
         settings = settings or JobSettings()
         self.clock = clock
         self._plan = plan
         self._dispatch = dispatch
         self._digest = coordinator_digest
+        self._checkin = zalo_checkin
         self._settings = settings
         self._again: set[str] = set()  # jobs asked for while running
         self._busy: set[str] = set()
@@ -100,6 +107,17 @@ class ReminderJobs:
             coalesce=True,
             max_instances=1,
         )
+        if zalo_checkin is not None:
+            at = settings.checkin_at
+            self.scheduler.add_job(
+                self._checking_in,
+                CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=ZONE),
+                id=CHECKIN_JOB,
+                name="Mời trả lời trước khi hết thời hạn tương tác Zalo",
+                misfire_grace_time=int(settings.checkin_grace.total_seconds()),
+                coalesce=True,
+                max_instances=1,
+            )
 
     # --- control ------------------------------------------------------------------------------
 
@@ -184,6 +202,10 @@ class ReminderJobs:
 
     async def _digesting(self) -> None:
         if self._digest is not None and await self._run(DIGEST_JOB, self._digest):
+            self.request_dispatch()
+
+    async def _checking_in(self) -> None:
+        if self._checkin is not None and await self._run(CHECKIN_JOB, self._checkin):
             self.request_dispatch()
 
 

@@ -34,7 +34,7 @@ from domain.reminders import (
 )
 from storage import reminder_queries
 from storage.models import ContactRole
-from storage.recipients import ContactInfo, reachable_contacts
+from storage.recipients import ContactInfo, active_contacts, one_per_person
 
 DEFAULT_HORIZON_DAYS = 45
 MIN_LOOKBACK_DAYS = 1
@@ -74,6 +74,10 @@ class Recipients:
 
     'agency': the agency's focal points; 'head': its head; 'coordinator': the coordinators of the
     plan's coordinating agency, or every coordinator when that agency has none.
+
+    A person bound on several channels is ONE recipient (``storage.recipients.one_per_person``):
+    the row goes to their preferred contact, and the dispatcher picks the chat that can take it
+    when it is sent.
     """
 
     def __init__(
@@ -81,9 +85,7 @@ class Recipients:
     ) -> None:
         self._by_role: dict[tuple[str, str], list[ContactInfo]] = defaultdict(list)
         self._coordinators: list[ContactInfo] = []
-        for contact in contacts:
-            if not contact.can_receive:
-                continue
+        for contact in one_per_person(contacts):
             if contact.role == ContactRole.COORDINATOR:
                 self._coordinators.append(contact)
             self._by_role[(contact.role, contact.agency_code)].append(contact)
@@ -91,7 +93,7 @@ class Recipients:
 
     @classmethod
     def load(cls, session: Session, coordinators: Mapping[str, str | None]) -> "Recipients":
-        return cls(reachable_contacts(session), coordinators)
+        return cls(active_contacts(session), coordinators)
 
     def of(self, planned: Planned, plan: str) -> Sequence[ContactInfo]:
         if planned.audience == AGENCY:

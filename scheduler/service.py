@@ -1,4 +1,5 @@
-"""The reminder service: planning, dispatching and the daily digest, wired to one database.
+"""The reminder service: planning, dispatching, the daily digest (and the optional Zalo check-in),
+wired to one database.
 
 ``run_service`` is what ``nhacviec run`` awaits: it builds the dispatcher over the given channels,
 starts the jobs, and returns once ``stop_event`` is set, after the running jobs have finished. The
@@ -11,7 +12,7 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from sqlmodel import Session
 
 from domain.agencies import Directory
 from domain.calendar import WorkingCalendar
+from domain.channel_choice import ZALO, InteractionWindow
 from domain.delivery import Channel
 from domain.reminders import ReminderPolicy
 from scheduler.clock import Clock
@@ -26,6 +28,7 @@ from scheduler.coordinator_digest import queue_coordinator_digest
 from scheduler.dispatcher import Dispatcher, TickReport
 from scheduler.jobs import JobSettings, ReminderJobs
 from scheduler.planning import DEFAULT_HORIZON_DAYS, PlanningReport, plan
+from scheduler.zalo_checkin import queue_zalo_checkins
 from storage import reminder_queries
 
 
@@ -49,6 +52,10 @@ class ServiceSettings:
     fallback_channel: str | None = None  # see Dispatcher
     worker_id: str | None = None  # default: host, process and a random suffix
     jobs: JobSettings = field(default_factory=JobSettings)
+    # Zalo's interaction window, checked before a Zalo send (see Dispatcher); and how long before
+    # it closes a daily check-in invites a reply (None: no check-in; needs the Zalo channel).
+    zalo_window: InteractionWindow | None = field(default_factory=InteractionWindow)
+    zalo_checkin_before: timedelta | None = None
 
 
 def default_worker_id() -> str:
@@ -72,13 +79,16 @@ class ReminderService:
             calendar=services.calendar,
             worker_id=self.settings.worker_id or default_worker_id(),
             fallback_channel=self.settings.fallback_channel,
+            window=self.settings.zalo_window,
         )
+        checkin = self.settings.zalo_checkin_before is not None and ZALO in channels
         self.jobs = ReminderJobs(
             clock=clock,
             plan=self.plan,
             dispatch=self.dispatch,
             coordinator_digest=self.coordinator_digest,
             settings=self.settings.jobs,
+            zalo_checkin=self.zalo_checkin if checkin else None,
         )
         self.last_planning: PlanningReport | None = None
         self.last_tick: TickReport | None = None
@@ -119,6 +129,23 @@ class ReminderService:
 
     async def coordinator_digest(self, now: datetime) -> int:
         return await asyncio.to_thread(self._coordinator_digest, now)
+
+    async def zalo_checkin(self, now: datetime) -> int:
+        return await asyncio.to_thread(self._zalo_checkin, now)
+
+    def _zalo_checkin(self, now: datetime) -> int:
+        before = self.settings.zalo_checkin_before
+        if before is None:
+            return 0
+        with Session(self.services.engine) as session:
+            queued = queue_zalo_checkins(
+                session,
+                now=now,
+                window=self.settings.zalo_window or InteractionWindow(),
+                before=before,
+            )
+            session.commit()
+        return queued
 
     def _coordinator_digest(self, now: datetime) -> int:
         with Session(self.services.engine) as session:

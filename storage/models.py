@@ -69,6 +69,18 @@ class Review(StrEnum):
     RETURNED = "returned"
 
 
+class Disposition(StrEnum):
+    """What became of an incoming text (``inbound_message.disposition``)."""
+
+    REPORT = "report"  # it became a progress report
+    NOTE = "note"  # it became a progress report of kind "note" (text the parser did not read)
+    COMMAND = "command"  # a command, or the number of a task picked from a list
+    JOIN = "join"  # an invite code, sent to join
+    PENDING = "pending"  # held while the bot asks which task it is about
+    UNBOUND = "unbound"  # kept, with no task to attach it to: coordinators see it (/tinnhan)
+    STRANGER = "stranger"  # from a chat bound to no contact: kept for audit, never shown
+
+
 class Audience(StrEnum):
     AGENCY = "agency"
     HEAD = "head"
@@ -381,3 +393,30 @@ class InboundEvent(SQLModel, table=True):
     channel: str
     event_id: str
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every text a chat sent us, and what became of it, so that nothing a person writes is lost.
+
+    The conversation stores the row before it reads the text and updates ``disposition`` as it
+    goes; a report made from it points back through ``progress_report_id``. ``contact_id`` is the
+    chat's (first) contact when the chat is bound, None for a stranger.
+    """
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (
+        Index(None, "channel", "chat_id"),
+        Index(None, "disposition", "received_at"),
+        _one_of("channel", Channel),
+        _one_of("disposition", Disposition),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    chat_id: str
+    user_id: str | None = None
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    text: str
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    disposition: str
+    progress_report_id: int | None = Field(default=None, foreign_key="progress_report.id")

@@ -1,13 +1,19 @@
 """The contact queries reminders need: who receives what, and what a failed delivery changes.
 
-Planning asks for every contact that can receive messages now (active and reachable); the
-dispatcher asks for the contacts of the rows it claimed, marks a contact unreachable when its chat
-refuses messages, and follows a group that moved to a new chat id. (Binding chats to contacts is
-``storage.contacts``'s business.) Nothing here commits.
+Planning asks for the active contacts and keeps one per person (``one_per_person``); the
+dispatcher asks for the contacts of the rows it claimed and for the other contacts of the same
+people (``people_of``: where to send when a chat cannot take the message), marks a contact
+unreachable when its chat refuses messages, and follows a group that moved to a new chat id.
+(Binding chats to contacts is ``storage.contacts``'s business.) Nothing here commits.
+
+One person may be bound on several channels: one contact per channel, sharing a ``person_key``
+(and the agency and role they answer for), tried in the order of ``preference``.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col, update
@@ -31,6 +37,14 @@ class ContactInfo:
     active: bool
     unreachable: bool
     unreachable_reason: str | None
+    last_interaction_at: datetime | None = None  # the Zalo interaction window starts here
+
+    @property
+    def person(self) -> "PersonKey | None":
+        """The person this contact is one chat of, or None when it stands alone."""
+        if self.person_key is None:
+            return None
+        return (self.person_key, self.agency_code, self.role)
 
     @property
     def can_receive(self) -> bool:
@@ -55,7 +69,12 @@ _COLUMNS = (
     col(Contact.active),
     col(Contact.unreachable),
     col(Contact.unreachable_reason),
+    col(Contact.last_interaction_at),
 )
+
+# A person as the reminders see them: the same person answering for another agency or in
+# another role is another recipient (other reminders, another greeting).
+PersonKey = tuple[str, str, str]  # person_key, agency code, role
 
 
 def _infos(session: Session, *where: ColumnElement[bool]) -> list[ContactInfo]:
@@ -65,23 +84,67 @@ def _infos(session: Session, *where: ColumnElement[bool]) -> list[ContactInfo]:
 
 
 def reachable_contacts(session: Session) -> list[ContactInfo]:
-    """Active, reachable contacts, in id order.
+    """Active, reachable contacts, one per person (their preferred reachable one), in id order.
 
-    One person may have a contact on several channels (same ``person_key``); only their preferred
-    reachable one (smallest ``preference``, then oldest) is returned, so that person gets each
-    reminder once. When that chat becomes unreachable, the next one takes over at the next planning.
+    For showing who receives what (the preview, the console's labels); planning anchors a
+    person's reminders with :func:`one_per_person` instead, which does not move when a chat
+    becomes unreachable.
     """
-    chosen: dict[tuple[str, str, str], ContactInfo] = {}
-    alone: list[ContactInfo] = []
-    for info in _infos(session, col(Contact.active).is_(True), col(Contact.unreachable).is_(False)):
-        if info.person_key is None:
-            alone.append(info)
+    return one_per_person(
+        _infos(session, col(Contact.active).is_(True), col(Contact.unreachable).is_(False))
+    )
+
+
+def active_contacts(session: Session) -> list[ContactInfo]:
+    """Every active contact, reachable or not, in id order."""
+    return _infos(session, col(Contact.active).is_(True))
+
+
+def _by_preference(contact: ContactInfo) -> tuple[int, int]:
+    return (contact.preference, contact.id)
+
+
+def one_per_person(contacts: Iterable[ContactInfo]) -> list[ContactInfo]:
+    """The contacts that receive reminders: one per person, in id order.
+
+    A contact standing alone (no ``person_key``) receives when it can. A person receives when
+    any of their contacts can, through their preferred contact (smallest ``preference``, then
+    oldest), reachable or not: the reminder is that contact's row, and the dispatcher chooses at
+    send time which of the person's chats carries it (``scheduler.dispatcher``). Anchoring on a
+    contact that does not change when a chat stops answering keeps each reminder one row: a
+    person's rows never move to another contact, so they are never planned twice.
+    """
+    people: dict[PersonKey, list[ContactInfo]] = defaultdict(list)
+    chosen: list[ContactInfo] = []
+    for info in contacts:
+        if not info.active:
             continue
-        key = (info.person_key, info.agency_code, info.role)
-        best = chosen.get(key)
-        if best is None or info.preference < best.preference:
-            chosen[key] = info
-    return sorted([*alone, *chosen.values()], key=lambda c: c.id)
+        person = info.person
+        if person is None:
+            if info.can_receive:
+                chosen.append(info)
+        else:
+            people[person].append(info)
+    for members in people.values():
+        if any(member.can_receive for member in members):
+            chosen.append(min(members, key=_by_preference))
+    return sorted(chosen, key=lambda c: c.id)
+
+
+def people_of(
+    session: Session, contacts: Iterable[ContactInfo]
+) -> dict[PersonKey, list[ContactInfo]]:
+    """The active contacts of the people ``contacts`` belong to, each by preference then id."""
+    keys = {info.person_key for info in contacts if info.person_key is not None}
+    if not keys:
+        return {}
+    found: dict[PersonKey, list[ContactInfo]] = defaultdict(list)
+    for info in _infos(
+        session, col(Contact.active).is_(True), col(Contact.person_key).in_(sorted(keys))
+    ):
+        if info.person is not None:
+            found[info.person].append(info)
+    return {person: sorted(members, key=_by_preference) for person, members in found.items()}
 
 
 def contacts_by_id(session: Session, ids: Iterable[int]) -> dict[int, ContactInfo]:

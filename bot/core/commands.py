@@ -83,6 +83,13 @@ COMMANDS: tuple[Command, ...] = (
         "Reported completions awaiting confirmation",
         coordinator_only=True,
     ),
+    Command(
+        "messages",
+        ("tinnhan",),
+        "Tin nhắn của các cơ quan chưa gắn với nhiệm vụ (7 ngày qua)",
+        "Messages from agencies not attached to any task (last 7 days)",
+        coordinator_only=True,
+    ),
 )
 
 # The deep-link entry point: Telegram sends "/start <code>"; not listed in the command menu.

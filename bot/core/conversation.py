@@ -16,10 +16,15 @@ this order:
    it replies to ("2. xong" picks item 2 of a digest), else to the agency's only open task, else
    the bot asks which, keeping the message until a task is picked (by its button, or by its
    number on a platform without buttons).
+Nothing a person writes is lost: every text (not a button press) is stored in ``inbound_message``
+first, with what became of it (``storage.inbound``). A message held for "which task?" whose
+question is dropped (a command, another button, 24 hours) and a message from an agency with no
+open task stay there as "unbound": the person is told it was kept, and coordinators list such
+messages with /tinnhan. A stranger's text is kept for audit; the stranger sees no data.
 New contacts and strangers are answered in Vietnamese; /lang switches a chat to English.
 Each call runs in one transaction. Any error is logged and answered with a polite apology, never
-a stack trace; the transaction is rolled back, so nothing is half recorded. ``Incoming.at`` is the
-only clock.
+a stack trace; the transaction is rolled back, so nothing is half recorded, and the text is then
+stored on its own. ``Incoming.at`` is the only clock.
 """
 
 import logging
@@ -69,7 +74,7 @@ from domain.agencies import Directory
 from domain.calendar import ZONE, WorkingCalendar, local_date
 from domain.callbacks import ReminderAction, ReminderCallback
 from domain.callbacks import decode as decode_reminder
-from domain.digest import format_date
+from domain.digest import format_date, shorten
 from domain.i18n import DEFAULT_LANG, t
 from domain.replies import Reply, ReplyKind, parse_reply
 from domain.status import State, StatusLine, silent_agencies
@@ -77,7 +82,22 @@ from domain.text import fold
 from storage import repository
 from storage.chat_state import clear_chat_state, load_chat_state, save_chat_state
 from storage.contacts import agency_contacts, chat_contacts, touch
-from storage.models import Contact, ContactRole, ProgressKind, ProgressReport
+from storage.inbound import (
+    abandon,
+    abandon_stale,
+    attach_report,
+    record_message,
+    set_disposition,
+    unbound_messages,
+)
+from storage.models import (
+    Contact,
+    ContactRole,
+    Disposition,
+    InboundMessage,
+    ProgressKind,
+    ProgressReport,
+)
 from storage.progress import AssignmentRef, assignment_refs, digest_items, pending_reviews
 from storage.status_lines import status_lines, unreachable_contacts
 
@@ -108,6 +128,8 @@ _ACTION_KEYS = {
     ReminderAction.UPDATE_PERCENT: "chat.button.percent",
 }
 _CONFIRM_LIST = 10  # completions shown by /confirm, each as its own message with buttons
+_QUOTED = 100  # characters of a kept message quoted back to its author
+_LISTED = 200  # characters of a kept message shown by /tinnhan
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +141,7 @@ class Settings:
     list_limit: int = 30  # items in one list message
     picker_limit: int = 20  # tasks offered as buttons
     question_ttl: timedelta = timedelta(hours=24)  # a question unanswered this long is dropped
+    kept_days: int = 7  # /tinnhan lists the unbound messages of this many days
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
 
 
@@ -129,6 +152,8 @@ class _Chat:
     session: Session
     incoming: Incoming
     contacts: tuple[Contact, ...]
+    inbound: InboundMessage | None = None  # this text's row (None for a button press)
+    abandoned: list[str] = field(default_factory=list)  # held texts left without a task
 
     @property
     def lang(self) -> str:
@@ -192,6 +217,7 @@ class Conversation:
                 return out
         except Exception:
             log.exception("conversation failed on %s chat %s", incoming.channel, incoming.chat_id)
+            self._keep_after_error(incoming)
             lang = DEFAULT_LANG  # the contact's own language may be what could not be read
             short = t("chat.error.short", lang) if incoming.is_button else None
             return [
@@ -202,19 +228,51 @@ class Conversation:
 
     def _route(self, session: Session, incoming: Incoming) -> list[Outgoing]:
         contacts = chat_contacts(session, incoming.channel, incoming.chat_id)
+        inbound = _keep(session, incoming, contacts)
         if not contacts:
-            return self._stranger(session, incoming)
+            return self._stranger(session, incoming, inbound)
         touch(
             contacts, at=incoming.at, user_id=incoming.user_id, display_name=incoming.display_name
         )
-        chat = _Chat(session, incoming, tuple(contacts))
+        chat = _Chat(session, incoming, tuple(contacts), inbound)
         if incoming.callback_data is not None:
-            return self._button(chat, incoming.callback_data)
-        return self._message(chat)
+            out = self._button(chat, incoming.callback_data)
+        else:
+            out = self._message(chat)
+        if chat.abandoned:
+            quoted = "; ".join(f"“{shorten(text, _QUOTED)}”" for text in chat.abandoned)
+            out.append(chat.say(t("chat.kept.unbound", chat.lang, texts=quoted)))
+        return out
+
+    def _keep_after_error(self, incoming: Incoming) -> None:
+        """Store the text of a message whose handling failed, in a transaction of its own."""
+        if incoming.is_button or not incoming.text.strip():
+            return
+        try:
+            with self._session_factory() as session:
+                contacts = chat_contacts(session, incoming.channel, incoming.chat_id)
+                row = _keep(session, incoming, contacts)
+                coordinator = any(c.role == ContactRole.COORDINATOR.value for c in contacts)
+                if (
+                    row is not None
+                    and contacts
+                    and parse_command(incoming.text, coordinator=coordinator)
+                ):
+                    row.disposition = Disposition.COMMAND.value
+                session.commit()
+        except Exception:
+            log.exception(
+                "could not keep a message from %s chat %s: %r",
+                incoming.channel,
+                incoming.chat_id,
+                incoming.text,
+            )
 
     # --- joining -------------------------------------------------------------------------------
 
-    def _stranger(self, session: Session, incoming: Incoming) -> list[Outgoing]:
+    def _stranger(
+        self, session: Session, incoming: Incoming, inbound: InboundMessage | None
+    ) -> list[Outgoing]:
         # Vietnamese, whatever the phone's language: officials' phones are often set to English.
         lang = DEFAULT_LANG
         if incoming.is_button:
@@ -234,6 +292,8 @@ class Conversation:
             code = text
         if code is None:
             return [Outgoing(incoming.channel, incoming.chat_id, t("chat.stranger", lang))]
+        if inbound is not None and inbound.id is not None:
+            set_disposition(session, inbound.id, Disposition.JOIN)
         return [self._join(session, incoming, code, lang)]
 
     def _join(self, session: Session, incoming: Incoming, code: str, lang: str) -> Outgoing:
@@ -286,15 +346,9 @@ class Conversation:
             return []
         parsed = parse_command(text, coordinator=chat.coordinator)
         if parsed is not None:
-            dropped = self._state(chat)
-            if dropped is not None and dropped.replies:
-                log.info(
-                    "replies left without a task by a command, %s chat %s: %r",
-                    chat.incoming.channel,
-                    chat.incoming.chat_id,
-                    [reply.text for reply in dropped.replies],
-                )
-            self._clear_state(chat)
+            joining = parsed.command is START and bool(parsed.args.strip())
+            self._mark(chat, Disposition.JOIN if joining else Disposition.COMMAND)
+            self._clear_state(chat)  # held messages stay, unbound, and the person is told
             return self._command(chat, parsed)
         state = self._state(chat)
         if state is not None and state.awaiting is not Awaiting.PICK:
@@ -302,6 +356,7 @@ class Conversation:
         number = _CHOICE.fullmatch(text)
         if state is not None and number and 1 <= int(number.group(1)) <= len(state.choices):
             aid, occurrence = state.choices[int(number.group(1)) - 1]
+            self._mark(chat, Disposition.COMMAND)
             return self._pick(chat, Pick(aid, occurrence), edit=False)
         return self._free_text(chat, text, state)
 
@@ -322,6 +377,7 @@ class Conversation:
             "overdue": self._overdue,
             "silent": self._silent,
             "confirm": self._confirm_list,
+            "messages": self._kept_messages,
         }
         return handlers[command.name](chat, parsed.args.strip())
 
@@ -515,7 +571,6 @@ class Conversation:
         if state is None or state.awaiting is not Awaiting.PICK or not state.replies:
             item = find_item(self._items(chat), ref.assignment_id, pick.occurrence)
             return [self._prompt(chat, ref, pick.occurrence, item, edit=edit)]
-        self._clear_state(chat)
         lang = chat.lang
         chosen = (
             f"{t('chat.pick.which', lang)}\n→ {task_label(ref.plan, ref.task, ref.title, lang)}"
@@ -523,7 +578,10 @@ class Conversation:
         out = [chat.say(chosen, edit=edit, answer=t("chat.ack.recorded", lang))] if edit else []
         for waiting in state.replies:
             reply = parse_reply(waiting.text, today=local_date(waiting.at))
-            out += self._record(chat, ref, pick.occurrence, reply, at=waiting.at)
+            out += self._record(
+                chat, ref, pick.occurrence, reply, at=waiting.at, held=waiting.inbound_id
+            )
+        self._clear_state(chat)  # after recording: the held messages are reports now
         return out
 
     # --- answers and free text -----------------------------------------------------------------
@@ -584,19 +642,16 @@ class Conversation:
             if len(open_items) == 1 and not must_ask:
                 target = (open_items[0].ref, open_items[0].occurrence)
             elif not open_items:
-                log.info(
-                    "message kept in the log only, no open task: %s chat %s: %r",
-                    chat.incoming.channel,
-                    chat.incoming.chat_id,
-                    text,
-                )
+                self._mark(chat, Disposition.UNBOUND)
                 return [chat.say(t("chat.ack.no_task", chat.lang, agency=self._names(chat)))]
             else:
                 choices = [(i.ref, i.occurrence, i.line.due) for i in open_items]
         if target is None:
             buttons = self._picker(choices, chat.lang)
             kept = state if state is not None else ChatState(Awaiting.PICK, chat.at)
-            kept = replace(kept.with_reply(text, chat.at), choices=_choice_ids(buttons))
+            inbound_id = chat.inbound.id if chat.inbound is not None else None
+            kept = replace(kept.with_reply(text, chat.at, inbound_id), choices=_choice_ids(buttons))
+            self._mark(chat, Disposition.PENDING)
             self._save_state(chat, kept)
             return [chat.say(t("chat.pick.which", chat.lang), buttons)]
         reply = parse_reply(body, today=chat.today)
@@ -611,7 +666,10 @@ class Conversation:
         *,
         at: datetime | None = None,
         answer: str | None = None,
+        held: int | None = None,
     ) -> list[Outgoing]:
+        """Record ``reply``; it came from the held message ``held``, else from this one (if this
+        is a text)."""
         contact = next(
             (c for c in chat.contacts if c.agency_code == ref.agency_code),
             next(
@@ -633,6 +691,9 @@ class Conversation:
             directory=self.directory,
             require_confirmation=self.settings.require_confirmation,
         )
+        source = held if held is not None else (chat.inbound.id if chat.inbound else None)
+        if source is not None and recorded.report is not None:
+            attach_report(chat.session, source, recorded.report)
         return [chat.say(recorded.ack, answer=answer), *recorded.notifications]
 
     # --- language ------------------------------------------------------------------------------
@@ -750,6 +811,38 @@ class Conversation:
             )
         return out
 
+    def _kept_messages(self, chat: _Chat, args: str) -> list[Outgoing]:
+        """/tinnhan: what agencies wrote that is attached to no task, newest first."""
+        lang, days = chat.lang, self.settings.kept_days
+        # Questions nobody came back to are over: their held messages are unbound now.
+        abandon_stale(chat.session, before=chat.at - self.settings.question_ttl)
+        kept, total = unbound_messages(
+            chat.session, since=chat.at - timedelta(days=days), limit=self.settings.list_limit
+        )
+        if not kept:
+            return [chat.say(t("chat.messages.none", lang, days=days))]
+        lines = [t("chat.messages.header", lang, days=days, n=total)]
+        for n, message in enumerate(kept, 1):
+            local = message.received_at.astimezone(ZONE)
+            who = agency_name(self.directory, message.agency_code)
+            if message.display_name:
+                who += f" ({message.display_name})"
+            lines.append(
+                t(
+                    "chat.messages.item",
+                    lang,
+                    n=n,
+                    agency=who,
+                    date=format_date(local.date()),
+                    time=local.strftime("%H:%M"),
+                    text=shorten(message.text, _LISTED),
+                )
+            )
+        if total > len(kept):
+            lines.append(t("chat.list.more", lang, n=total - len(kept)))
+        lines += ["", t("chat.messages.hint", lang)]
+        return [chat.say("\n".join(lines))]
+
     def _reporter_agency(self, chat: _Chat, report: ProgressReport, ref: AssignmentRef) -> str:
         contact = (
             chat.session.get(Contact, report.contact_id) if report.contact_id is not None else None
@@ -786,17 +879,65 @@ class Conversation:
     def _state(self, chat: _Chat) -> ChatState | None:
         incoming = chat.incoming
         state = loads(load_chat_state(chat.session, incoming.channel, incoming.chat_id))
-        if state is None or state.expired(incoming.at, self.settings.question_ttl):
+        if state is None:
+            return None
+        if state.expired(incoming.at, self.settings.question_ttl):
+            self._clear_state(chat)  # its held messages stay, unbound, and the person is told
             return None
         return state
 
     def _save_state(self, chat: _Chat, state: ChatState) -> None:
+        self._abandon(chat, keep=state)
         save_chat_state(
             chat.session, chat.incoming.channel, chat.incoming.chat_id, state.dumps(), chat.at
         )
 
     def _clear_state(self, chat: _Chat) -> None:
+        self._abandon(chat, keep=None)
         clear_chat_state(chat.session, chat.incoming.channel, chat.incoming.chat_id)
+
+    def _abandon(self, chat: _Chat, keep: ChatState | None) -> None:
+        """The held messages of the stored question that ``keep`` does not hold any more: marked
+        unbound (those not made reports), to be mentioned to the person."""
+        incoming = chat.incoming
+        old = loads(load_chat_state(chat.session, incoming.channel, incoming.chat_id))
+        if old is None or not old.replies:
+            return
+        still = {reply.inbound_id for reply in keep.replies} if keep is not None else set()
+        gone = [reply for reply in old.replies if reply.inbound_id not in still]
+        unstored = [reply.text for reply in gone if reply.inbound_id is None]
+        if unstored:  # held by a version that did not store messages: the log is all there is
+            log.info(
+                "replies left without a task, %s chat %s: %r",
+                incoming.channel,
+                incoming.chat_id,
+                unstored,
+            )
+        rows = abandon(chat.session, [r.inbound_id for r in gone if r.inbound_id is not None])
+        chat.abandoned.extend(row.text for row in rows)
+
+    def _mark(self, chat: _Chat, disposition: Disposition) -> None:
+        if chat.inbound is not None and chat.inbound.id is not None:
+            set_disposition(chat.session, chat.inbound.id, disposition)
+
+
+def _keep(
+    session: Session, incoming: Incoming, contacts: Sequence[Contact]
+) -> InboundMessage | None:
+    """Store the text of ``incoming`` (a button press has none): unbound until it becomes
+    something else, or a stranger's."""
+    if incoming.is_button or not incoming.text.strip():
+        return None
+    return record_message(
+        session,
+        channel=incoming.channel,
+        chat_id=incoming.chat_id,
+        text=incoming.text,
+        received_at=incoming.at,
+        disposition=Disposition.UNBOUND if contacts else Disposition.STRANGER,
+        user_id=incoming.user_id,
+        contact_id=contacts[0].id if contacts else None,
+    )
 
 
 def _help_line(command: Command, lang: str) -> str:

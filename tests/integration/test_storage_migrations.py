@@ -17,6 +17,7 @@ TABLES = {
     "delivery_attempt",
     "group_member",
     "inbound_event",
+    "inbound_message",
     "invite",
     "key_value",
     "plan",

@@ -1,4 +1,4 @@
-"""Initial schema: directory, plans, tasks, contacts, progress, reminder outbox, webhook events.
+"""Initial schema: directory, plans, tasks, contacts, progress, reminder outbox, inbound traffic.
 
 Revision ID: 0001
 Revises:
@@ -372,10 +372,47 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_inbound_event_received_at"), "inbound_event", ["received_at"])
 
+    op.create_table(
+        "inbound_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(), nullable=False),
+        sa.Column("chat_id", sa.String(), nullable=False),
+        sa.Column("user_id", sa.String(), nullable=True),
+        sa.Column("contact_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.String(), nullable=False),
+        _timestamp("received_at", nullable=False),
+        sa.Column("disposition", sa.String(), nullable=False),
+        sa.Column("progress_report_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(f"channel IN {_CHANNELS}", name=op.f("ck_inbound_message_channel")),
+        sa.CheckConstraint(
+            "disposition IN ('report', 'note', 'command', 'join', 'pending', 'unbound',"
+            " 'stranger')",
+            name=op.f("ck_inbound_message_disposition"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contact.id"], name=op.f("fk_inbound_message_contact_id_contact")
+        ),
+        sa.ForeignKeyConstraint(
+            ["progress_report_id"],
+            ["progress_report.id"],
+            name=op.f("fk_inbound_message_progress_report_id_progress_report"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_message")),
+    )
+    op.create_index(
+        op.f("ix_inbound_message_channel_chat_id"), "inbound_message", ["channel", "chat_id"]
+    )
+    op.create_index(
+        op.f("ix_inbound_message_disposition_received_at"),
+        "inbound_message",
+        ["disposition", "received_at"],
+    )
+
 
 def downgrade() -> None:
     # Dropping a table drops its indexes; children first for the foreign keys.
     for table in (
+        "inbound_message",
         "inbound_event",
         "sent_message",
         "delivery_attempt",

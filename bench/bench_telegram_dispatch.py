@@ -1,0 +1,393 @@
+"""Benchmark: reminders from the outbox through the real Telegram channel to a local Bot API server.
+
+The outbox holds ``--people`` people on Telegram, each owed ``--items`` reminders due now; one
+person in twenty owes 60 more, so their digest is split into several messages (what the per-chat
+spacing is for). ``scheduler.dispatcher.Dispatcher`` ticks, with the real clock's time, until the
+outbox is empty, sending through ``bot.telegram.TelegramChannel`` and python-telegram-bot over
+HTTP to ``tests/fakes/telegram_server.FakeBotApi``, run in a process of its own so that it does
+not share our interpreter (and its lock) with the dispatcher.
+
+Runs (``--modes``):
+- recording: the dispatcher alone, to ``bot.recording.RecordingChannel`` (no HTTP): the ceiling
+  the database work and the wording leave;
+- limiter off: no AIORateLimiter, no per-chat spacing: messages/s is our own overhead (claiming,
+  wording, sending, recording). Target: above 500/s.
+- limiter on: ``build_bot(rate_limiter=True)`` (PTB's AIORateLimiter, 30 messages/s overall) and
+  the channel's one message per second per chat. The server then referees as Telegram documents
+  its limits and answers 429 (retry after 1 s) to a message that would be the 31st within any
+  one-second window, or that comes less than 1 s after the previous one to the same chat (50 ms
+  allowed for the loopback's jitter). Target: above 28 messages/s with no 429 at all.
+- paced: as "on", but AIORateLimiter's bucket holds one message refilled 29 times a second, so
+  sends are spaced evenly rather than let through 30 at once: the remedy measured beside it.
+
+The server reports what it accepted: the most messages in any one-second window, the sustained
+rate (first and last second left out) and the shortest gap between two messages to one chat.
+
+    .venv/bin/python bench/bench_telegram_dispatch.py [--people 3000] [--people-limited 1500] \\
+        [--items 3] [--db sqlite|postgresql|URL] [--modes recording,off,on,paced] [--out FILE]
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections import deque
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
+import synthetic
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
+
+from domain.agencies import Directory
+from domain.calendar import WorkingCalendar
+from domain.deadlines import parse_deadline
+from domain.plan_import import AssignmentDraft, PlanDraft, Role, TaskDraft
+from scheduler.dispatcher import Dispatcher
+from storage import reminder_queries
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.models import Assignment, Contact, Reminder
+
+SCRIPT = str(Path(__file__).resolve())
+NOW = synthetic.NOW
+DUE = date(2026, 12, 17)
+LONG_EVERY = 20  # one person in LONG_EVERY owes LONG_ITEMS more: a digest of several messages
+LONG_ITEMS = 60
+PER_SECOND = 30
+CHAT_INTERVAL = 1.0
+CHAT_JITTER = 0.05
+MAX_SECONDS = 900.0  # a run that has not emptied the outbox by then stops and says so
+
+
+# --- the referee: a FakeBotApi that counts, and answers 429 like Telegram ----------------------
+
+
+def serve(enforce: bool) -> None:
+    """Run the fake Bot API until stdin says "stop"; print its port, then its statistics."""
+    sys.path.insert(0, str(common.ROOT))
+    from tests.fakes.telegram_server import ApiError, FakeBotApi
+
+    class Referee(FakeBotApi):
+        def __init__(self) -> None:
+            super().__init__()
+            self.window: deque[float] = deque()
+            self.accepted: list[float] = []
+            self.last_by_chat: dict[str, float] = {}
+            self.too_many = 0
+            self.chat_too_fast = 0
+            self.min_chat_gap = math.inf
+
+        def _raise_scripted_failure(self, method: str, params: dict[str, Any]) -> None:
+            super()._raise_scripted_failure(method, params)
+            if method != "sendMessage":
+                return
+            now = time.monotonic()
+            while self.window and self.window[0] <= now - 1.0:
+                self.window.popleft()
+            chat = str(params.get("chat_id"))
+            last = self.last_by_chat.get(chat)
+            gap = now - last if last is not None else math.inf
+            if len(self.window) >= PER_SECOND:
+                self.too_many += 1
+                if enforce:
+                    raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            if gap < CHAT_INTERVAL - CHAT_JITTER:
+                self.chat_too_fast += 1
+                if enforce:
+                    raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            self.window.append(now)
+            self.accepted.append(now)
+            self.last_by_chat[chat] = now
+            self.min_chat_gap = min(self.min_chat_gap, gap)
+
+        def stats(self) -> dict[str, Any]:
+            with self._lock:
+                times = list(self.accepted)
+                return {
+                    "accepted": len(times),
+                    "refused_429": (self.too_many + self.chat_too_fast) if enforce else 0,
+                    "over_30_per_s": self.too_many,
+                    "chat_too_fast": self.chat_too_fast,
+                    "max_in_1s": _max_in_window(times, 1.0),
+                    "sustained_per_s": _sustained(times),
+                    "min_chat_gap_s": None if math.isinf(self.min_chat_gap) else self.min_chat_gap,
+                    "token": self.token,
+                }
+
+    api = Referee()
+    api.start()
+    print(json.dumps({"port": api.port, "token": api.token, "base_url": api.base_url}), flush=True)
+    for line in sys.stdin:
+        if line.strip() == "stop":
+            break
+    stats = api.stats()
+    api.stop()
+    print(json.dumps(stats), flush=True)
+
+
+def _max_in_window(times: list[float], width: float) -> int:
+    best = start = 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= width:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def _sustained(times: list[float]) -> float:
+    """Messages per second between the end of the first second and the start of the last."""
+    if len(times) < 2 or times[-1] - times[0] <= 2.0:
+        return len(times) / max(times[-1] - times[0], 1e-9) if len(times) > 1 else 0.0
+    low, high = times[0] + 1.0, times[-1] - 1.0
+    inside = sum(1 for t in times if low <= t <= high)
+    return inside / (high - low)
+
+
+class Server:
+    """The referee in a subprocess."""
+
+    def __init__(self, enforce: bool) -> None:
+        argv = [sys.executable, SCRIPT, "--serve"] + (["--enforce"] if enforce else [])
+        self.process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=common.ROOT
+        )
+        assert self.process.stdout is not None
+        hello = json.loads(self.process.stdout.readline())
+        self.base_url: str = hello["base_url"]
+        self.token: str = hello["token"]
+
+    def finish(self) -> dict[str, Any]:
+        out, _ = self.process.communicate("stop\n", timeout=60)
+        stats: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+        return stats
+
+
+# --- the outbox -----------------------------------------------------------------------------------
+
+
+def fill(engine: Engine, people: int, items: int) -> tuple[Directory, int]:
+    """People (one agency and one Telegram chat each) and their due reminders; rows inserted."""
+    where = synthetic.directory(people)
+    codes = list(where.agencies)
+    deadline = parse_deadline("Trước ngày 17/12/2026")
+    long_codes = codes[::LONG_EVERY]
+    title = "Nhiệm vụ {n}: rà soát, hoàn thiện quy định thuộc lĩnh vực được giao quản lý"
+    tasks = [
+        TaskDraft(str(n + 1), title.format(n=n + 1), deadline,
+                  tuple(AssignmentDraft(c, Role.LEAD) for c in codes))
+        for n in range(items)
+    ] + [
+        TaskDraft(str(items + n + 1), title.format(n=items + n + 1), deadline,
+                  tuple(AssignmentDraft(c, Role.SUPPORT) for c in long_codes))
+        for n in range(LONG_ITEMS)
+    ]  # fmt: skip
+    draft = PlanDraft("900/KH-UBND", date(2026, 1, 5), "UBND tỉnh", "Kế hoạch thử gửi",
+                      "bench", synthetic.COORDINATOR, tuple(tasks))  # fmt: skip
+    contacts = [
+        {
+            "agency_code": code,
+            "channel": "telegram",
+            "chat_id": str(20_000_000 + i),
+            "user_id": str(20_000_000 + i),
+            "display_name": f"Cán bộ {i}",
+            "role": "focal",
+            "language": "vi",
+            "person_key": None,
+            "preference": 0,
+            "unreachable": False,
+            "unreachable_reason": None,
+            "last_interaction_at": None,
+            "created_at": NOW - timedelta(days=30),
+            "active": True,
+        }
+        for i, code in enumerate(codes)
+    ]
+    world = synthetic.World(synthetic.Spec(agencies=people), where, [draft], contacts)
+    synthetic.load(engine, world)
+    with Session(engine) as session:
+        contact_of = dict(session.exec(select(Contact.agency_code, Contact.id)).all())
+        rows = [
+            {
+                "assignment_id": aid,
+                "occurrence": DUE.isoformat(),
+                "step": "before:7",
+                "audience": "agency",
+                "contact_id": contact_of[code],
+                "due": DUE,
+                "send_at": NOW - timedelta(minutes=1),
+                "payload": {"agency": code},
+                "created_at": NOW,
+            }
+            for aid, code in session.exec(
+                select(Assignment.id, Assignment.agency_code).order_by(col(Assignment.id))
+            )
+        ]
+        inserted = reminder_queries.insert_planned(session, rows)
+        session.commit()
+    return where, inserted
+
+
+def _open_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        count = connection.execute(
+            select(func.count())
+            .select_from(Reminder)
+            .where(col(Reminder.state).in_(("pending", "claimed", "failed")))
+            .where(col(Reminder.next_attempt_at).is_not(None) | (col(Reminder.state) != "failed"))
+        ).scalar()
+    return int(count or 0)
+
+
+async def drain(engine: Engine, dispatcher: Dispatcher) -> dict[str, Any]:
+    started = time.monotonic()
+    totals = {"messages": 0, "sent": 0, "failed": 0, "deferred": 0, "ticks": 0}
+    while time.monotonic() - started < MAX_SECONDS:
+        now = NOW + timedelta(seconds=time.monotonic() - started)
+        report = await dispatcher.tick(now)
+        totals["ticks"] += 1
+        totals["messages"] += report.messages
+        totals["sent"] += report.sent
+        totals["failed"] += report.failed
+        totals["deferred"] += report.deferred
+        if report.claimed == 0:
+            if _open_rows(engine) == 0:
+                break
+            await asyncio.sleep(0.1)  # a row waits for its retry time
+    totals["elapsed_s"] = time.monotonic() - started
+    totals["timed_out"] = totals["elapsed_s"] >= MAX_SECONDS
+    return totals
+
+
+MODES = ("recording", "off", "on", "paced")
+
+
+def _bot(token: str, base_url: str, mode: str) -> Any:
+    from telegram.ext import AIORateLimiter, ExtBot
+
+    from bot.telegram import build_bot
+
+    if mode == "paced":
+        # The same limiter with a bucket of one message refilled 29 times a second: sends are
+        # spaced evenly instead of bursting 30 at once (see docs/benchmarks.md).
+        limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=0)
+        return ExtBot(token, base_url=base_url, rate_limiter=limiter)
+    return build_bot(token, base_url, rate_limiter=mode == "on")
+
+
+async def _send_all(url: str, where: Directory, server: Server | None, mode: str) -> dict[str, Any]:
+    from bot.recording import RecordingChannel
+    from bot.telegram import TelegramChannel
+
+    engine = make_engine(url)
+
+    async def with_channel(channel: Any) -> dict[str, Any]:
+        dispatcher = Dispatcher(
+            engine,
+            {"telegram": channel},
+            directory=where,
+            calendar=WorkingCalendar(),
+            worker_id="bench",
+        )
+        return await drain(engine, dispatcher)
+
+    try:
+        if server is None:
+            return await with_channel(RecordingChannel(channel_name="telegram"))
+        async with _bot(server.token, server.base_url, mode) as bot:
+            spacing = CHAT_INTERVAL if mode in ("on", "paced") else 0.0
+            return await with_channel(TelegramChannel(bot, min_interval=spacing))
+    finally:
+        engine.dispose()
+
+
+def one_run(db: str, people: int, items: int, mode: str) -> dict[str, Any]:
+    with common.scratch_database(db, "bench_tgdispatch") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(url, engine=engine)
+            (where, rows), fill_s = common.timed(lambda: fill(engine, people, items))
+        finally:
+            engine.dispose()
+        server = None if mode == "recording" else Server(enforce=mode in ("on", "paced"))
+        stats: dict[str, Any] = {}
+        try:
+            totals = asyncio.run(_send_all(url, where, server, mode))
+        finally:
+            if server is not None:
+                stats = server.finish()
+    return {**totals, "rows": rows, "fill_s": fill_s, "server": stats,
+            "backend": common.backend_name(url)}  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> common.Result:
+    result = common.Result("telegram_dispatch", dict(vars(args)))
+    for mode in args.modes.split(","):
+        people = args.people_limited if mode in ("on", "paced") else args.people
+        got = one_run(args.db, people, args.items, mode)
+        key = {"recording": "no_http", "off": "limiter_off", "on": "limiter_on",
+               "paced": "limiter_paced"}[mode]  # fmt: skip
+        rate = got["messages"] / got["elapsed_s"]
+        result.add(f"{key}.messages", got["messages"])
+        result.add(f"{key}.reminders", got["sent"])
+        result.add(f"{key}.elapsed_s", got["elapsed_s"])
+        result.add(f"{key}.messages_per_s", rate)
+        result.add(f"{key}.reminders_per_s", got["sent"] / got["elapsed_s"])
+        line = (
+            f"[{key}, {got['backend']}] {got['messages']:,} messages ({got['sent']:,} reminders, "
+            f"{people:,} people) in {got['elapsed_s']:.2f} s over {got['ticks']} ticks: "
+            f"{rate:,.1f} messages/s"
+        )
+        server = got["server"]
+        if server:
+            result.add(f"{key}.server_accepted", server["accepted"])
+            result.add(f"{key}.server_max_in_1s", server["max_in_1s"])
+            result.add(f"{key}.server_sustained_per_s", server["sustained_per_s"])
+            result.add(f"{key}.refused_429", server["refused_429"])
+            result.add(f"{key}.sends_over_30_per_s", server["over_30_per_s"])
+            result.add(f"{key}.sends_too_soon_in_chat", server["chat_too_fast"])
+            if server["min_chat_gap_s"] is not None:
+                result.add(f"{key}.min_chat_gap_s", server["min_chat_gap_s"])
+            line += (
+                f"; server: max {server['max_in_1s']} in any 1 s, sustained "
+                f"{server['sustained_per_s']:.1f}/s, "
+            )
+            if mode in ("on", "paced"):
+                line += f"429 answered {server['refused_429']}"
+            else:
+                line += f"not refereed ({server['over_30_per_s']:,} sends over 30/s)"
+        if got["timed_out"]:
+            line += " — TIMED OUT"
+        result.note(line)
+    return result
+
+
+def main(argv: list[str] | None = None) -> common.Result | None:
+    parser = common.parser(__doc__)
+    parser.add_argument("--people", type=int, default=3000, help="people, limiter off")
+    parser.add_argument("--people-limited", type=int, default=1500, help="people, limiter on")
+    parser.add_argument("--items", type=int, default=3, help="reminders per person")
+    parser.add_argument("--db", default="sqlite", help="'sqlite', 'postgresql' or a URL")
+    parser.add_argument("--modes", default="recording,off,on,paced", help=", ".join(MODES))
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--enforce", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    if args.serve:
+        serve(args.enforce)
+        return None
+    if common.compared(args):
+        return None
+    return common.finish(run(args), args.out)
+
+
+if __name__ == "__main__":
+    main()
