@@ -24,7 +24,13 @@ from bot.core.conversation import Conversation, Settings
 from bot.core.onboarding import new_invite_code, parse_expiry
 from domain.calendar import ZONE
 from domain.digest import format_date
-from storage.contacts import bind_contact, list_contacts, revoke_contact
+from storage.contacts import (
+    LinkError,
+    bind_contact,
+    link_contacts,
+    list_contacts,
+    revoke_contact,
+)
 from storage.invites import add_invite
 from storage.models import ContactRole
 
@@ -204,6 +210,23 @@ def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
             )
             session.commit()
         out.print(f"Đã thu hồi liên hệ số {contact_id} ({summary}).", highlight=False)
+
+    @app.command("link")
+    def link_command(
+        contact_ids: Annotated[
+            list[int], typer.Argument(help="ID các liên hệ của cùng một người, kênh ưu tiên trước.")
+        ],
+    ) -> None:
+        """Gộp các liên hệ của cùng một người trên nhiều kênh: mỗi nhắc việc chỉ gửi một lần."""
+        services = get_services()
+        with services.session() as session:
+            try:
+                contacts = link_contacts(session, contact_ids)
+            except LinkError as exc:
+                _fail(f"Không gộp được: {exc}. Xem: nhacviec contacts")
+            order = " → ".join(f"{c.channel} (số {c.id})" for c in contacts)
+            session.commit()
+        out.print(f"Đã gộp thành một người, thứ tự kênh: {order}.", highlight=False)
 
     @app.command("chat")
     def chat_command(

@@ -5,7 +5,7 @@ also a focal point). Contacts are deactivated, never deleted, so reports keep th
 here commits.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -114,6 +114,37 @@ def revoke_contact(session: Session, contact_id: int) -> Contact | None:
     contact.active = False
     session.flush()
     return contact
+
+
+class LinkError(ValueError):
+    """Contacts that cannot be one person; the message says why."""
+
+
+def link_contacts(session: Session, contact_ids: Sequence[int]) -> list[Contact]:
+    """Make these contacts one person, tried in the given order (the first is preferred).
+
+    They must be active, of one agency and role, and on different channels: a person's digest
+    then goes out once, on the first of their chats that can take it.
+    """
+    if len(contact_ids) < 2 or len(set(contact_ids)) != len(contact_ids):
+        raise LinkError("cần ít nhất hai liên hệ khác nhau")
+    contacts: list[Contact] = []
+    for contact_id in contact_ids:
+        contact = session.get(Contact, contact_id)
+        if contact is None or not contact.active:
+            raise LinkError(f"không có liên hệ số {contact_id} đang hoạt động")
+        contacts.append(contact)
+    first = contacts[0]
+    if any((c.agency_code, c.role) != (first.agency_code, first.role) for c in contacts):
+        raise LinkError("các liên hệ phải cùng cơ quan và cùng vai trò")
+    if len({c.channel for c in contacts}) != len(contacts):
+        raise LinkError("mỗi kênh (Telegram, Zalo...) chỉ một liên hệ cho một người")
+    key = first.person_key or f"person-{first.id}"
+    for preference, contact in enumerate(contacts):
+        contact.person_key = key
+        contact.preference = preference
+    session.flush()
+    return contacts
 
 
 def touch(

@@ -125,9 +125,17 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def sheet_rows(path: Path, name: str) -> list[tuple[Any, ...]]:
+    # A read-only workbook keeps its file open until closed (a ResourceWarning otherwise).
+    book = load_workbook(path, read_only=True)
+    try:
+        return list(book[name].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
 def detail_rows(path: Path) -> list[dict[str, Any]]:
-    sheet = load_workbook(path, read_only=True)["Chi tiết"]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = sheet_rows(path, "Chi tiết")
     headers = [str(cell) for cell in rows[0]]
     return [dict(zip(headers, row, strict=True)) for row in rows[1:]]
 
@@ -173,7 +181,7 @@ def test_xlsx_report_holds_what_agencies_reported(sample_db: Path, tmp_path: Pat
     assert one(rows, "7", "Sở Xây dựng")["Tình trạng"] == "Chờ hướng dẫn/điều kiện"
     assert one(rows, "3", "Sở Nội vụ")["Tình trạng"] == "Chưa báo cáo"  # Năm 2026: not yet due
 
-    summary = list(load_workbook(path, read_only=True)["Tổng hợp"].iter_rows(values_only=True))
+    summary = sheet_rows(path, "Tổng hợp")
     headers, total = summary[0], summary[-1]
     assert total[1] == "Tổng cộng"
     totals = dict(zip(headers, total, strict=True))
