@@ -69,7 +69,7 @@ def _contact_infos(world: synthetic.World) -> list[ContactInfo]:
     ]
 
 
-# --- children -------------------------------------------------------------------------------------
+# --- children -----------------------------------------------------------------------------------
 
 
 def child_pure(size: int, agencies: int, traced: bool) -> dict[str, Any]:
@@ -77,9 +77,7 @@ def child_pure(size: int, agencies: int, traced: bool) -> dict[str, Any]:
     world = synthetic.build(spec_for(size, agencies))
     views = world.views()
     plan_of = world.plan_of()
-    recipients = Recipients(
-        _contact_infos(world), {p.number: p.coordinator for p in world.plans}
-    )
+    recipients = Recipients(_contact_infos(world), {p.number: p.coordinator for p in world.plans})
     calendar, policy = WorkingCalendar(), ReminderPolicy()
     gc.collect()
     input_rss = common.rss_mib()
@@ -96,9 +94,11 @@ def child_pure(size: int, agencies: int, traced: bool) -> dict[str, Any]:
         )
 
     planned, plan_s = common.timed(planner)
-    (rows, count, unaddressed), rows_s = common.timed(
-        lambda: outbox_rows(planned, plan_of, recipients, synthetic.NOW)
-    )
+
+    def expand() -> tuple[list[dict[str, Any]], int, int]:
+        return outbox_rows(planned, plan_of, recipients, synthetic.NOW)
+
+    (rows, _, unaddressed), rows_s = common.timed(expand)
     figures: dict[str, Any] = {
         "assignments": len(views),
         "reminders": len(planned),
@@ -109,7 +109,8 @@ def child_pure(size: int, agencies: int, traced: bool) -> dict[str, Any]:
         "input_rss_mib": input_rss - start_rss,
         "peak_rss_above_input_mib": common.peak_rss_mib() - input_rss,
     }
-    del planned, rows
+    planned.clear()
+    rows.clear()
     if traced:
         gc.collect()
         _, heap = common.traced_peak(
@@ -165,7 +166,7 @@ def child_plan(size: int, agencies: int, url: str) -> dict[str, Any]:
     }
 
 
-# --- the parent -------------------------------------------------------------------------------------
+# --- the parent ---------------------------------------------------------------------------------
 
 
 def _child(kind: str, size: int, args: argparse.Namespace, url: str = "") -> dict[str, Any]:

@@ -173,7 +173,9 @@ def start_runs(url: str, runs: int) -> list[dict[str, Any]]:
     found = []
     for _ in range(runs):
         found.append(
-            common.run_child([SCRIPT, "--child", "start", "--url", url, "--spawned", str(time.time())])
+            common.run_child(
+                [SCRIPT, "--child", "start", "--url", url, "--spawned", str(time.time())]
+            )
         )
     return found
 

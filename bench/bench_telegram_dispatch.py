@@ -24,7 +24,8 @@ The server reports what it accepted: the most messages in any one-second window,
 rate (first and last second left out) and the shortest gap between two messages to one chat.
 
     .venv/bin/python bench/bench_telegram_dispatch.py [--people 3000] [--people-limited 1500] \\
-        [--items 3] [--db sqlite|postgresql|URL] [--modes recording,off,on,paced] [--out FILE]
+        [--items 3] [--long-every 20] [--db sqlite|postgresql|URL] \\
+        [--modes recording,off,on,paced] [--out FILE]
 """
 
 import argparse
@@ -36,7 +37,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -174,12 +175,12 @@ class Server:
 # --- the outbox -----------------------------------------------------------------------------------
 
 
-def fill(engine: Engine, people: int, items: int) -> tuple[Directory, int]:
+def fill(engine: Engine, people: int, items: int, long_every: int) -> tuple[Directory, int]:
     """People (one agency and one Telegram chat each) and their due reminders; rows inserted."""
     where = synthetic.directory(people)
     codes = list(where.agencies)
     deadline = parse_deadline("Trước ngày 17/12/2026")
-    long_codes = codes[::LONG_EVERY]
+    long_codes = codes[::long_every] if long_every > 0 else []
     title = "Nhiệm vụ {n}: rà soát, hoàn thiện quy định thuộc lĩnh vực được giao quản lý"
     tasks = [
         TaskDraft(str(n + 1), title.format(n=n + 1), deadline,
@@ -188,7 +189,7 @@ def fill(engine: Engine, people: int, items: int) -> tuple[Directory, int]:
     ] + [
         TaskDraft(str(items + n + 1), title.format(n=items + n + 1), deadline,
                   tuple(AssignmentDraft(c, Role.SUPPORT) for c in long_codes))
-        for n in range(LONG_ITEMS)
+        for n in range(LONG_ITEMS if long_codes else 0)
     ]  # fmt: skip
     draft = PlanDraft("900/KH-UBND", date(2026, 1, 5), "UBND tỉnh", "Kế hoạch thử gửi",
                       "bench", synthetic.COORDINATOR, tuple(tasks))  # fmt: skip
@@ -309,12 +310,12 @@ async def _send_all(url: str, where: Directory, server: Server | None, mode: str
         engine.dispose()
 
 
-def one_run(db: str, people: int, items: int, mode: str) -> dict[str, Any]:
+def one_run(db: str, people: int, items: int, long_every: int, mode: str) -> dict[str, Any]:
     with common.scratch_database(db, "bench_tgdispatch") as url:
         engine = make_engine(url)
         try:
             upgrade(url, engine=engine)
-            (where, rows), fill_s = common.timed(lambda: fill(engine, people, items))
+            (where, rows), fill_s = common.timed(lambda: fill(engine, people, items, long_every))
         finally:
             engine.dispose()
         server = None if mode == "recording" else Server(enforce=mode in ("on", "paced"))
@@ -332,7 +333,7 @@ def run(args: argparse.Namespace) -> common.Result:
     result = common.Result("telegram_dispatch", dict(vars(args)))
     for mode in args.modes.split(","):
         people = args.people_limited if mode in ("on", "paced") else args.people
-        got = one_run(args.db, people, args.items, mode)
+        got = one_run(args.db, people, args.items, args.long_every, mode)
         key = {"recording": "no_http", "off": "limiter_off", "on": "limiter_on",
                "paced": "limiter_paced"}[mode]  # fmt: skip
         rate = got["messages"] / got["elapsed_s"]
@@ -375,6 +376,12 @@ def main(argv: list[str] | None = None) -> common.Result | None:
     parser.add_argument("--people", type=int, default=3000, help="people, limiter off")
     parser.add_argument("--people-limited", type=int, default=1500, help="people, limiter on")
     parser.add_argument("--items", type=int, default=3, help="reminders per person")
+    parser.add_argument(
+        "--long-every",
+        type=int,
+        default=LONG_EVERY,
+        help=f"one person in N owes {LONG_ITEMS} more reminders (0: nobody)",
+    )
     parser.add_argument("--db", default="sqlite", help="'sqlite', 'postgresql' or a URL")
     parser.add_argument("--modes", default="recording,off,on,paced", help=", ".join(MODES))
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)

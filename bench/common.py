@@ -85,6 +85,7 @@ def machine() -> dict[str, Any]:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gib": round(memory, 1),
@@ -139,7 +140,10 @@ def parser(description: str | None) -> argparse.ArgumentParser:
 
 
 def finish(result: Result, out: str | None) -> Result:
+    # Other work on the machine skews every figure: say how busy it was.
+    result.machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result.print_figures()
+    print(f"load average (1, 5, 15 min): {result.machine['load_average_at_end']}")
     if out:
         result.save(out)
         print(f"saved to {out}")

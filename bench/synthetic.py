@@ -62,18 +62,20 @@ COORDINATOR = "S0000"  # the first department, "Sở Nội vụ" in a real provi
 CHUNK = 20_000  # rows per executemany
 
 _SYLLABLES = (
-    "An Bình Châu Diễn Đông Hòa Hưng Kim Lạc Minh Nam Phú Quang Sơn Tân Thanh Thịnh Trung Vĩnh "
-    "Xuân Yên Hồng Long Nghĩa Phúc Quỳnh Thái Đức Hải Cẩm"
-).split()
+    "An", "Bình", "Châu", "Diễn", "Đông", "Hòa", "Hưng", "Kim", "Lạc", "Minh", "Nam", "Phú",
+    "Quang", "Sơn", "Tân", "Thanh", "Thịnh", "Trung", "Vĩnh", "Xuân", "Yên", "Hồng", "Long",
+    "Nghĩa", "Phúc", "Quỳnh", "Thái", "Đức", "Hải", "Cẩm",
+)  # fmt: skip
 _DEPARTMENTS = (
-    "Nội vụ; Tài chính; Tư pháp; Công Thương; Nông nghiệp và Môi trường; Xây dựng; "
-    "Khoa học và Công nghệ; Giáo dục và Đào tạo; Y tế; Văn hóa, Thể thao và Du lịch; "
-    "Dân tộc và Tôn giáo; Ngoại vụ; Kế hoạch và Đầu tư; Giao thông vận tải; Thông tin và Truyền thông"
-).split("; ")
+    "Nội vụ", "Tài chính", "Tư pháp", "Công Thương", "Nông nghiệp và Môi trường", "Xây dựng",
+    "Khoa học và Công nghệ", "Giáo dục và Đào tạo", "Y tế", "Văn hóa, Thể thao và Du lịch",
+    "Dân tộc và Tôn giáo", "Ngoại vụ", "Kế hoạch và Đầu tư", "Giao thông vận tải",
+    "Thông tin và Truyền thông",
+)  # fmt: skip
 _ORGANISATIONS = (
-    "Hội Nông dân; Hội Liên hiệp Phụ nữ; Liên đoàn Lao động; Hội Cựu chiến binh; Tỉnh đoàn; "
-    "Liên minh Hợp tác xã; Hội Chữ thập đỏ"
-).split("; ")
+    "Hội Nông dân", "Hội Liên hiệp Phụ nữ", "Liên đoàn Lao động", "Hội Cựu chiến binh",
+    "Tỉnh đoàn", "Liên minh Hợp tác xã", "Hội Chữ thập đỏ",
+)  # fmt: skip
 # (weight, deadline cell); "{y}" is the plan's year, "{n}" the next one.
 _DEADLINES: tuple[tuple[float, str], ...] = (
     (0.07, "Trước ngày 15/12/{y}"),
@@ -501,9 +503,7 @@ def _reports(engine: Engine, world: World, now: datetime) -> int:
                 select(Contact.agency_code, Contact.id).where(Contact.role == "focal")
             ).all()
         )
-        ids = connection.execute(
-            select(Assignment.id, Assignment.agency_code)
-        ).all()
+        ids = connection.execute(select(Assignment.id, Assignment.agency_code)).all()
     rows: list[dict[str, Any]] = []
     for aid, agency in ids:
         if rng.random() >= world.spec.reports:
@@ -513,6 +513,7 @@ def _reports(engine: Engine, world: World, now: datetime) -> int:
             review = None
             if kind == "done":
                 review = rng.choice(("pending", "confirmed", "confirmed", "returned"))
+            decided = review not in (None, "pending")
             rows.append(
                 {
                     "assignment_id": aid,
@@ -526,8 +527,8 @@ def _reports(engine: Engine, world: World, now: datetime) -> int:
                     "reported_at": now - timedelta(days=rng.randint(1, 200), hours=n),
                     "contact_id": focal.get(agency),
                     "review": review,
-                    "reviewed_at": now - timedelta(hours=n) if review not in (None, "pending") else None,
-                    "reviewed_by": coordinator if review not in (None, "pending") else None,
+                    "reviewed_at": now - timedelta(hours=n) if decided else None,
+                    "reviewed_by": coordinator if decided else None,
                 }
             )
     _insert(engine, ProgressReport.__table__, rows)
@@ -580,7 +581,9 @@ def main(argv: list[str] | None = None) -> common.Result | None:
         + ", ".join(f"{v:,} {k}" for k, v in counts.items())
         + f"; loaded in {seconds:.1f} s"
     )
-    result.note("deadline kinds (tasks): " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    result.note(
+        "deadline kinds (tasks): " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+    )
     for key, value in counts.items():
         result.add(key, value)
     result.add("load_s", seconds)
