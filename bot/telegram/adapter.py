@@ -43,7 +43,6 @@ from telegram import (
 )
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -57,7 +56,7 @@ from bot.core.commands import COMMANDS
 from bot.core.conversation import Conversation, SessionFactory
 from bot.core.messages import Incoming, Outgoing
 from bot.splitting import split_text
-from bot.telegram.channel import MAX_TEXT, TelegramChannel
+from bot.telegram.channel import MAX_TEXT, TelegramChannel, paced_rate_limiter
 from bot.telegram.keyboards import inline_keyboard
 from bot.telegram.membership import (
     REASON_BLOCKED,
@@ -158,7 +157,7 @@ class TelegramAdapter:
         builder = (
             ApplicationBuilder()
             .token(token)
-            .rate_limiter(AIORateLimiter(max_retries=0))
+            .rate_limiter(paced_rate_limiter())
             .concurrent_updates(self._processor)
             .job_queue(None)  # the reminder scheduler does the timing
         )
