@@ -3,6 +3,9 @@
 Every command reads its settings once (``--db`` > $NHACVIEC_DATABASE_URL > config file), wires the
 services through ``app.bootstrap`` and prints Vietnamese output. Errors a user can cause are printed
 as one clear line on stderr with a non-zero exit, never as a traceback.
+
+Every command shares this module's imports, ``nhacviec run`` too: what only one command needs (the
+plan file readers, with openpyxl and python-docx; the demo) is imported inside that command.
 """
 
 import json
@@ -21,9 +24,7 @@ from rich.table import Table
 from app import cli_chat, cli_reminders, cli_report, cli_zalo
 from app.bootstrap import Services, bootstrap, read_directory
 from app.config import Config, ConfigError, DatabaseConfig, load_config
-from app.demo import run_demo
 from app.errors import UserError, agency_code
-from app.plan_files import read_plan_source
 from domain.agencies import Directory
 from domain.deadlines import DeadlineKind, describe
 from domain.directory_csv import DirectoryFormatError
@@ -131,6 +132,8 @@ def _draft_table(draft: PlanDraft, directory: Directory) -> Table:
 def import_plan(
     services: Services, directory: Directory, path: Path, *, dry_run: bool, number: str | None
 ) -> PlanDraft:
+    from app.plan_files import read_plan_source  # openpyxl, python-docx: only to import
+
     source = read_plan_source(path)
     parsed = parse_plan(source)
     reminders = services.config.reminders
@@ -360,6 +363,8 @@ def demo_command(
     Không cần mạng, không cần bot. Nên dùng một tệp SQLite riêng, ví dụ:
     nhacviec --db sqlite:///nhacviec-demo.db demo
     """
+    from app.demo import run_demo
+
     run_demo(
         _services(),
         console=out,

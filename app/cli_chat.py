@@ -19,7 +19,6 @@ from rich.table import Table
 
 from app.bootstrap import Services
 from app.errors import UserError, agency_code
-from bot.console_chat import CHANNEL, ConsoleChat
 from bot.core.conversation import Conversation, Settings
 from bot.core.onboarding import new_invite_code, parse_expiry
 from domain.calendar import ZONE
@@ -240,6 +239,8 @@ def register(app: typer.Typer, get_services: Callable[[], Services]) -> None:
         ] = None,
     ) -> None:
         """Trò chuyện thử với bot ngay trên cửa sổ dòng lệnh (gõ /trogiup; #1 để bấm nút 1)."""
+        from bot.console_chat import CHANNEL, ConsoleChat  # only this command needs it
+
         chosen = _role(role)
         fixed = _parse_at(at) if at else None
         services = get_services()

@@ -12,6 +12,8 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from storage.engine import DEFAULT_SQLITE_SYNCHRONOUS, SQLITE_SYNCHRONOUS
+
 DEFAULT_DATABASE_URL = "sqlite:///nhacviec.db"
 MAX_ZALO_WINDOW_HOURS = 168  # Zalo refuses consultation messages 7 days after the user's last one
 
@@ -23,6 +25,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class DatabaseConfig:
     url: str = DEFAULT_DATABASE_URL
+    # SQLite only: "normal" (commits not flushed to disk one by one; safe against a program crash,
+    # the last commits may be lost on a power cut) or "full" (every commit waits for the disk).
+    sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,13 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], origin: str) ->
     if config.language not in {"vi", "en"}:
         raise ConfigError(f"{origin}: language phải là 'vi' hoặc 'en'")
     _check_zalo(config.zalo, origin)
-    return config
+    synchronous = config.database.sqlite_synchronous.strip().lower()
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ConfigError(
+            f"{origin}: [database] sqlite_synchronous phải là "
+            + " hoặc ".join(f"'{choice}'" for choice in SQLITE_SYNCHRONOUS)
+        )
+    return replace(config, database=replace(config.database, sqlite_synchronous=synchronous))
 
 
 def _check_zalo(zalo: ZaloConfig, origin: str) -> None:

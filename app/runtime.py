@@ -11,6 +11,14 @@ token pair stored by ``nhacviec zalo set-token``), whose webhook then feeds the 
 Start-up order: the bot first (its channel must be ready before the first dispatch tick), then the
 web server, then the service; shutdown is the reverse: the service's running tick finishes while
 the bot can still send, and the bot closes last.
+
+With a chat platform, the whole country's status lines of the day are computed in the background
+once the service runs (``Conversation.warm_status``), so that a coordinator's first /tinhhinh does
+not wait seconds for them; the nightly housekeeping job makes them again for each new day.
+
+Each platform's code is imported only when it is configured: python-telegram-bot with a Telegram
+token, the Zalo adapter with an OA, uvicorn and Starlette with a webhook to serve. A console-only
+service starts without them.
 """
 
 import asyncio
@@ -20,35 +28,59 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
-
-import uvicorn
+from typing import TYPE_CHECKING
 
 from app.bootstrap import Services
 from app.cli_chat import build_conversation
 from app.config import ZaloConfig
-from bot.telegram.adapter import TelegramAdapter
-from bot.webhooks import TelegramWebhook, ZaloWebhook, build_web_app, database_check
-from bot.zalo.adapter import ZaloAdapter
 from bot.zalo.tokens import read_pair
 from domain.channel_choice import InteractionWindow
 from domain.delivery import Channel
 from scheduler.clock import Clock
 from scheduler.service import ReminderService, ServiceSettings, run_service
 
+if TYPE_CHECKING:
+    import uvicorn
+
+    from bot.core.conversation import Conversation
+    from bot.telegram.adapter import TelegramAdapter
+    from bot.webhooks import TelegramWebhook, ZaloWebhook
+    from bot.zalo.adapter import ZaloAdapter
+
 log = logging.getLogger(__name__)
 
 
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn inside our loop: the command that owns the process handles the signals and sets
-    the stop event; uvicorn must neither take nor re-raise them."""
+def _web_server(
+    services: Services, zalo: "ZaloWebhook | None", telegram: "TelegramWebhook | None"
+) -> tuple["uvicorn.Server", socket.socket]:
+    """uvicorn serving the webhooks, inside our loop, with its socket already listening.
 
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+    The command that owns the process handles the signals and sets the stop event; uvicorn must
+    neither take nor re-raise them. Bound and listening before anything starts: a port in use fails
+    here, at once, and a platform calling before uvicorn accepts waits in the backlog instead of
+    being refused.
+    """
+    import uvicorn
+
+    from bot.webhooks import build_web_app, database_check
+
+    class EmbeddedServer(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = services.config.server
+    web = build_web_app(zalo=zalo, telegram=telegram, health_check=database_check(services.engine))
+    web_config = uvicorn.Config(web, host=config.host, port=config.port, lifespan="off", ws="none")
+    listening = web_config.bind_socket()
+    listening.listen(web_config.backlog)
+    return EmbeddedServer(web_config), listening
 
 
-def telegram_adapter(services: Services, clock: Clock) -> TelegramAdapter:
+def telegram_adapter(services: Services, clock: Clock) -> "TelegramAdapter":
     """The Telegram bot configured in ``services.config.telegram`` (whose token must be set)."""
+    from bot.telegram.adapter import TelegramAdapter
+
     settings = services.config.telegram
     return TelegramAdapter(
         settings.token,
@@ -63,7 +95,7 @@ def telegram_adapter(services: Services, clock: Clock) -> TelegramAdapter:
     )
 
 
-def zalo_adapter(services: Services, clock: Clock) -> ZaloAdapter | None:
+def zalo_adapter(services: Services, clock: Clock) -> "ZaloAdapter | None":
     """The Zalo OA adapter, or None when the OA is not configured or has no tokens yet."""
     settings = services.config.zalo
     if not (settings.app_id and settings.secret_key):
@@ -72,6 +104,8 @@ def zalo_adapter(services: Services, clock: Clock) -> ZaloAdapter | None:
         if read_pair(session) is None:
             log.warning("Zalo is configured but has no tokens: run `nhacviec zalo set-token`")
             return None
+    from bot.zalo.adapter import ZaloAdapter
+
     return ZaloAdapter.connect(
         services.engine,
         build_conversation(services),
@@ -100,7 +134,7 @@ async def run(
     stop: asyncio.Event,
     settings: ServiceSettings | None = None,
     channels: Mapping[str, Channel] | None = None,
-    zalo: ZaloWebhook | None = None,
+    zalo: "ZaloWebhook | None" = None,
     ready: Callable[[ReminderService], object] | None = None,
 ) -> None:
     """Run until ``stop`` is set.
@@ -130,21 +164,21 @@ async def run(
             raise
     hook = None
     if adapter is not None and adapter.mode == "webhook":
+        from bot.webhooks import TelegramWebhook
+
         hook = TelegramWebhook(config.telegram.webhook_secret, adapter.process_update_json)
-    server: _EmbeddedServer | None = None
+    server: uvicorn.Server | None = None
     listening: socket.socket | None = None
     if hook is not None or zalo is not None:
-        web = build_web_app(zalo=zalo, telegram=hook, health_check=database_check(services.engine))
-        web_config = uvicorn.Config(
-            web, host=config.server.host, port=config.server.port, lifespan="off", ws="none"
-        )
-        # Bound and listening before anything starts: a port in use fails here, at once, and a
-        # platform calling before uvicorn accepts waits in the backlog instead of being refused.
-        listening = web_config.bind_socket()
-        listening.listen(web_config.backlog)
-        server = _EmbeddedServer(web_config)
+        server, listening = _web_server(services, zalo, hook)
+
+    warming: asyncio.Task[None] | None = None
 
     def started(service: ReminderService) -> None:
+        nonlocal warming
+        chat = adapter or oa
+        if chat is not None:
+            warming = _warm_status(chat.conversation, clock)
         if adapter is not None:  # notices queued by the bot go out at once, not at the next tick
             adapter.on_queued = service.jobs.request_dispatch
         if oa is not None:
@@ -161,6 +195,8 @@ async def run(
             serving.add_done_callback(lambda _: _ended(stop))
         await run_service(services, senders, clock, stop, settings=settings, ready=started)
     finally:
+        if warming is not None:
+            await warming  # a worker thread: it cannot be cancelled, only waited for
         if server is not None and serving is not None:
             server.should_exit = True
             try:
@@ -175,6 +211,16 @@ async def run(
         if oa is not None:
             oa.on_queued = None
             await oa.aclose()
+
+
+def _warm_status(conversation: "Conversation", clock: Clock) -> "asyncio.Task[None]":
+    async def warm() -> None:
+        try:
+            await asyncio.to_thread(conversation.warm_status, clock.now())
+        except Exception:  # the first question will compute them instead
+            log.exception("could not compute the day's status lines in advance")
+
+    return asyncio.create_task(warm(), name="warm-status")
 
 
 def _ended(stop: asyncio.Event) -> None:

@@ -10,15 +10,18 @@ each step in a process of its own:
   one row per recipient), then adds one ``date`` job each (``add_job(send_reminder, "date",
   run_date=..., id=...)``, ``send_reminder`` a module-level function, as a job store needs) to a
   started ``BackgroundScheduler`` whose store is ``SQLAlchemyJobStore`` on the same database.
-- start-up, from just before the process is spawned, with the same modules imported: the usual
-  design until its scheduler is started and every job is loaded (``get_jobs()``: APScheduler
-  reads jobs lazily, so ``start()`` alone returning is printed too); ours until its scheduler is
-  running (the outbox needs no loading: each tick reads what is due), and, stricter, until the
-  service's first planning run and first dispatch tick are done (``bench/bench_startup.py``).
+- start-up, from just before the process is spawned. Both processes first import what
+  ``nhacviec run`` imports (``bench_startup.import_the_app``: the same application, scheduled
+  another way), so the interpreter and the imports are a cost both pay alike. The usual design
+  then runs until its scheduler is started and every job is loaded (``get_jobs()``: APScheduler
+  reads jobs lazily, so ``start()`` alone returning is printed too); ours until its first dispatch
+  tick is done (the outbox needs no loading: each tick reads what is due), and, stricter, until
+  its first planning run is done too (``bench/bench_startup.py``).
 - resident memory at that point, and the peak.
 
-Printed as ratios usual/ours (above 1: ours is faster or smaller). Target: start-up at least
-10x faster than the job-per-reminder design at 100k reminders.
+Printed as ratios usual/ours (above 1: ours is faster or smaller): end to end, from the spawn,
+and the start-up work after the imports alone (each design's time from "imported" on). Target:
+start-up at least 10x faster than the job-per-reminder design at 100k reminders.
 
     .venv/bin/python bench/bench_job_per_reminder.py [--db sqlite|postgresql|URL] \\
         [--pending 100000] [--agencies 10000] [--runs 3] [--out FILE]
@@ -107,6 +110,7 @@ def child_schedule(url: str) -> dict[str, Any]:
 
 
 def child_start(url: str, spawned: float) -> dict[str, Any]:
+    bench_startup.import_the_app()  # the same application: it pays the same imports as ours
     marks: dict[str, float] = {"imported": time.time() - spawned}
     scheduler, engine = _scheduler(url)
     scheduler.start()
@@ -158,21 +162,33 @@ def run(args: argparse.Namespace) -> common.Result:
         "usual.plan_compute_s": scheduled["compute_s"],
         "usual.plan_add_jobs_s": scheduled["add_s"],
         "usual.plan_s": usual_plan,
-        "ours.startup_s": med(ours, "first_tick"),
+        "ours.imported_s": med(ours, "imported"),
+        "usual.imported_s": med(theirs, "imported"),
         "ours.scheduler_running_s": med(ours, "scheduler_running"),
+        "ours.startup_s": med(ours, "first_tick"),
+        "ours.planning_done_s": med(ours, "planning_done"),
         "usual.start_returned_s": med(theirs, "started"),
         "usual.startup_s": med(theirs, "loaded"),
+        # The start-up work after the imports, each run's own (medians of the differences).
+        "ours.after_imports_s": statistics.median(r["first_tick"] - r["imported"] for r in ours),
+        "usual.after_imports_s": statistics.median(r["loaded"] - r["imported"] for r in theirs),
         "ours.rss_mib": med(ours, "rss_mib"),
         "usual.rss_mib": med(theirs, "rss_mib"),
         "ours.peak_rss_mib": med(ours, "peak_rss_mib"),
         "usual.peak_rss_mib": med(theirs, "peak_rss_mib"),
     }
     figures["ratio.plan"] = usual_plan / ready["plan_s"]
-    # Running with every reminder at hand: ours needs nothing loaded (the outbox is read at each
-    # tick), so its scheduler running is the moment; the usual one has loaded its jobs.
-    figures["ratio.startup"] = figures["usual.startup_s"] / figures["ours.scheduler_running_s"]
-    # Stricter for us: our first planning run and dispatch tick done.
-    figures["ratio.startup_to_first_tick"] = figures["usual.startup_s"] / figures["ours.startup_s"]
+    # End to end, from the spawn: the usual design with its jobs loaded; ours sending what is
+    # due (its first tick done; the outbox needs no loading).
+    figures["ratio.startup"] = figures["usual.startup_s"] / figures["ours.startup_s"]
+    # The same without the interpreter and the imports, which both designs pay alike.
+    figures["ratio.startup_after_imports"] = (
+        figures["usual.after_imports_s"] / figures["ours.after_imports_s"]
+    )
+    # Stricter for us: our first planning run done too.
+    figures["ratio.startup_to_planning_done"] = (
+        figures["usual.startup_s"] / figures["ours.planning_done_s"]
+    )
     figures["ratio.rss"] = figures["usual.rss_mib"] / figures["ours.rss_mib"]
     for key, value in figures.items():
         result.add(f"{backend}.{key}", value)
@@ -181,11 +197,18 @@ def run(args: argparse.Namespace) -> common.Result:
         f"{ready['plan_s']:.1f} s: x{figures['ratio.plan']:.1f}"
     )
     result.note(
-        f"[{backend}] start-up (median of {args.runs}): usual {figures['usual.startup_s']:.2f} s "
-        f"with its jobs loaded (start() returned at {figures['usual.start_returned_s']:.2f} s) vs "
-        f"ours {figures['ours.scheduler_running_s']:.2f} s scheduler running: "
-        f"x{figures['ratio.startup']:.2f}; vs ours {figures['ours.startup_s']:.2f} s first "
-        f"planning and tick done: x{figures['ratio.startup_to_first_tick']:.2f}"
+        f"[{backend}] start-up (median of {args.runs}), end to end: usual "
+        f"{figures['usual.startup_s']:.2f} s with its jobs loaded (start() returned at "
+        f"{figures['usual.start_returned_s']:.2f} s) vs ours {figures['ours.startup_s']:.2f} s "
+        f"first tick done: x{figures['ratio.startup']:.2f}; vs ours "
+        f"{figures['ours.planning_done_s']:.2f} s first planning done too: "
+        f"x{figures['ratio.startup_to_planning_done']:.2f}"
+    )
+    result.note(
+        f"[{backend}] imports done: usual {figures['usual.imported_s']:.2f} s, ours "
+        f"{figures['ours.imported_s']:.2f} s; start-up after the imports: usual "
+        f"{figures['usual.after_imports_s']:.2f} s vs ours {figures['ours.after_imports_s']:.2f} s:"
+        f" x{figures['ratio.startup_after_imports']:.1f}"
     )
     result.note(
         f"[{backend}] resident memory: usual {figures['usual.rss_mib']:.0f} MiB vs ours "

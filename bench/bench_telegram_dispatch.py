@@ -10,28 +10,28 @@ not share our interpreter (and its lock) with the dispatcher.
 Runs (``--modes``):
 - recording: the dispatcher alone, to ``bot.recording.RecordingChannel`` (no HTTP): the ceiling
   the database work and the wording leave;
-- limiter off: no AIORateLimiter, no per-chat spacing: messages/s is our own overhead (claiming,
-  wording, sending, recording). Target: above 500/s.
-- limiter on: ``build_bot(rate_limiter=True)`` (PTB's AIORateLimiter, 30 messages/s overall) and
-  the channel's one message per second per chat. The server then referees as Telegram documents
-  its limits and answers 429 (retry after 1 s) to a message that would be the 31st within any
-  one-second window, or that comes less than 1 s after the previous one to the same chat (50 ms
-  allowed for the loopback's jitter). Target: above 28 messages/s with no 429 at all.
-- paced: as "on", but AIORateLimiter's bucket holds one message refilled 29 times a second, so
-  sends are spaced evenly rather than let through 30 at once: the remedy measured beside it;
-- fixed: paced, and each chat's spacing counted from when its previous message actually went out
-  (``_spaced_from_sends``), the second remedy.
+- limiter off: ``build_bot(rate_limiter=False)`` and no per-chat spacing: messages/s is our own
+  overhead (claiming, wording, sending through PTB and HTTP, recording). Target: above 500/s.
+- limiter on: the bot as shipped, ``build_bot(rate_limiter=True)`` (PTB's AIORateLimiter paced
+  to one message every 1/29 s, ``channel.paced_rate_limiter``) and the channel's one message per
+  second per chat, counted from the end of the previous send. The server then referees as
+  Telegram documents its limits and answers 429 (retry after 1 s) to a message that would be the
+  31st within any one-second window, or that comes less than 1 s after the previous one to the
+  same chat (50 ms allowed for the loopback's jitter). Target: above 28 messages/s, no 429.
 
 The server reports what it accepted: the most messages in any one-second window, the sustained
 rate (first and last second left out) and the shortest gap between two messages to one chat.
+``--profile FILE`` saves a cProfile of the dispatching process (the event loop's thread: the
+database work in worker threads is not in it) for ``python -m pstats FILE``.
 
     .venv/bin/python bench/bench_telegram_dispatch.py [--people 3000] [--people-limited 1500] \\
         [--items 3] [--long-every 20] [--db sqlite|postgresql|URL] [--concurrency N] \\
-        [--modes recording,off,on,paced,fixed] [--out FILE]
+        [--modes recording,off,on] [--profile FILE] [--out FILE]
 """
 
 import argparse
 import asyncio
+import cProfile
 import json
 import math
 import os
@@ -251,7 +251,7 @@ def _open_rows(engine: Engine) -> int:
 
 
 async def drain(engine: Engine, dispatcher: Dispatcher) -> dict[str, Any]:
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     totals = {"messages": 0, "sent": 0, "failed": 0, "deferred": 0, "ticks": 0}
     while time.monotonic() - started < MAX_SECONDS:
         now = NOW + timedelta(seconds=time.monotonic() - started)
@@ -266,73 +266,20 @@ async def drain(engine: Engine, dispatcher: Dispatcher) -> dict[str, Any]:
                 break
             await asyncio.sleep(0.1)  # a row waits for its retry time
     totals["elapsed_s"] = time.monotonic() - started
+    totals["cpu_s"] = time.process_time() - cpu  # every thread of this process, not the server
     totals["timed_out"] = totals["elapsed_s"] >= MAX_SECONDS
     return totals
 
 
-MODES = ("recording", "off", "on", "paced", "fixed")
-KEYS = {
-    "recording": "no_http",
-    "off": "limiter_off",
-    "on": "limiter_on",
-    "paced": "limiter_paced",
-    "fixed": "limiter_paced_spaced_from_sends",
-}
-
-
-def _spaced_from_sends(interval: float) -> Any:
-    """``TelegramChannel`` whose per-chat spacing counts from when a message actually went out.
-
-    The product's spacing reserves a chat's next slot when a send starts; the global limiter may
-    then hold that send back, and the next part of the same digest, sent when its own slot comes,
-    reaches Telegram less than a second after it. This variant (a candidate fix, measured as the
-    "fixed" mode) sends a chat's parts one at a time and waits ``interval`` after each answer.
-    """
-    from telegram import InlineKeyboardMarkup
-
-    from bot.telegram import TelegramChannel
-
-    class SpacedFromSends(TelegramChannel):
-        def __init__(self, bot: Any) -> None:
-            super().__init__(bot, min_interval=0.0)
-            self._locks: dict[str, asyncio.Lock] = {}
-            self._last: dict[str, float] = {}
-
-        async def _send_part(
-            self, chat: int | str, text: str, markup: InlineKeyboardMarkup | None
-        ) -> int:
-            key = str(chat)
-            async with self._locks.setdefault(key, asyncio.Lock()):
-                last = self._last.get(key)
-                if last is not None and time.monotonic() < last + interval:
-                    await asyncio.sleep(last + interval - time.monotonic())
-                sent = await self.bot.send_message(
-                    chat_id=chat, text=text, parse_mode=None, reply_markup=markup
-                )
-                self._last[key] = time.monotonic()
-            return sent.message_id
-
-    return SpacedFromSends
-
-
-def _bot(token: str, base_url: str, mode: str) -> Any:
-    from telegram.ext import AIORateLimiter, ExtBot
-
-    from bot.telegram import build_bot
-
-    if mode in ("paced", "fixed"):
-        # The same limiter with a bucket of one message refilled 29 times a second: sends are
-        # spaced evenly instead of bursting 30 at once (see docs/benchmarks.md).
-        limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=0)
-        return ExtBot(token, base_url=base_url, rate_limiter=limiter)
-    return build_bot(token, base_url, rate_limiter=mode == "on")
+MODES = ("recording", "off", "on")
+KEYS = {"recording": "no_http", "off": "limiter_off", "on": "limiter_on"}
 
 
 async def _send_all(
     url: str, where: Directory, server: Server | None, mode: str, concurrency: int
 ) -> dict[str, Any]:
     from bot.recording import RecordingChannel
-    from bot.telegram import TelegramChannel
+    from bot.telegram import TelegramChannel, build_bot
 
     engine = make_engine(url)
 
@@ -350,17 +297,22 @@ async def _send_all(
     try:
         if server is None:
             return await with_channel(RecordingChannel(channel_name="telegram"))
-        async with _bot(server.token, server.base_url, mode) as bot:
-            if mode == "fixed":
-                return await with_channel(_spaced_from_sends(CHAT_INTERVAL)(bot))
-            spacing = CHAT_INTERVAL if mode in ("on", "paced") else 0.0
+        limited = mode == "on"
+        async with build_bot(server.token, server.base_url, rate_limiter=limited) as bot:
+            spacing = CHAT_INTERVAL if limited else 0.0
             return await with_channel(TelegramChannel(bot, min_interval=spacing))
     finally:
         engine.dispose()
 
 
 def one_run(
-    db: str, people: int, items: int, long_every: int, mode: str, concurrency: int = 0
+    db: str,
+    people: int,
+    items: int,
+    long_every: int,
+    mode: str,
+    concurrency: int = 0,
+    profile: str = "",
 ) -> dict[str, Any]:
     with common.scratch_database(db, "bench_tgdispatch") as url:
         engine = make_engine(url)
@@ -369,11 +321,17 @@ def one_run(
             (where, rows), fill_s = common.timed(lambda: fill(engine, people, items, long_every))
         finally:
             engine.dispose()
-        server = None if mode == "recording" else Server(enforce=mode in ("on", "paced", "fixed"))
+        server = None if mode == "recording" else Server(enforce=mode == "on")
         stats: dict[str, Any] = {}
+        profiler = cProfile.Profile() if profile else None
         try:
+            if profiler is not None:
+                profiler.enable()
             totals = asyncio.run(_send_all(url, where, server, mode, concurrency))
         finally:
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(profile)
             if server is not None:
                 stats = server.finish()
     return {**totals, "rows": rows, "fill_s": fill_s, "server": stats,
@@ -384,7 +342,8 @@ def run(args: argparse.Namespace) -> common.Result:
     result = common.Result("telegram_dispatch", dict(vars(args)))
     for mode in args.modes.split(","):
         people = args.people if mode in ("recording", "off") else args.people_limited
-        got = one_run(args.db, people, args.items, args.long_every, mode, args.concurrency)
+        profile = f"{args.profile}.{mode}" if args.profile else ""
+        got = one_run(args.db, people, args.items, args.long_every, mode, args.concurrency, profile)
         key = KEYS[mode]
         rate = got["messages"] / got["elapsed_s"]
         result.add(f"{key}.messages", got["messages"])
@@ -392,10 +351,12 @@ def run(args: argparse.Namespace) -> common.Result:
         result.add(f"{key}.elapsed_s", got["elapsed_s"])
         result.add(f"{key}.messages_per_s", rate)
         result.add(f"{key}.reminders_per_s", got["sent"] / got["elapsed_s"])
+        cpu_ms = 1000 * got["cpu_s"] / max(got["messages"], 1)
+        result.add(f"{key}.cpu_ms_per_message", cpu_ms)
         line = (
             f"[{key}, {got['backend']}] {got['messages']:,} messages ({got['sent']:,} reminders, "
             f"{people:,} people) in {got['elapsed_s']:.2f} s over {got['ticks']} ticks: "
-            f"{rate:,.1f} messages/s"
+            f"{rate:,.1f} messages/s, {cpu_ms:.2f} ms of CPU each"
         )
         server = got["server"]
         if server:
@@ -411,7 +372,7 @@ def run(args: argparse.Namespace) -> common.Result:
                 f"; server: max {server['max_in_1s']} in any 1 s, sustained "
                 f"{server['sustained_per_s']:.1f}/s, "
             )
-            if mode not in ("recording", "off"):
+            if mode == "on":
                 line += f"429 answered {server['refused_429']}"
             else:
                 line += f"not refereed ({server['over_30_per_s']:,} sends over 30/s)"
@@ -436,7 +397,10 @@ def main(argv: list[str] | None = None) -> common.Result | None:
     parser.add_argument(
         "--concurrency", type=int, default=0, help="the dispatcher's sends at once (0: its default)"
     )
-    parser.add_argument("--modes", default="recording,off,on,paced,fixed", help=", ".join(MODES))
+    parser.add_argument("--modes", default="recording,off,on", help=", ".join(MODES))
+    parser.add_argument(
+        "--profile", default="", help="save a cProfile of each run to FILE.<mode> (slows it)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--enforce", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

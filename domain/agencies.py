@@ -7,6 +7,7 @@ following mergers ("Sở Kế hoạch và Đầu tư" hands its work to "Sở T�
 
 import difflib
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -236,11 +237,24 @@ _SUGGEST_CUTOFF = 0.7  # at 0.6 "Tổng công ty Đường sắt" is offered "S�
 _SEARCH_CUTOFF = 0.75  # below this, typing "tai chinh" also lists "xã Châu Bình"
 
 
+@dataclass(frozen=True, slots=True)
+class _NameIndex:
+    exact: dict[str, frozenset[str]]  # name_key -> codes
+    compact: dict[str, frozenset[str]]  # compact_key -> codes
+
+
 class Directory:
     """Agencies and groups of one province, with name resolution and successions.
 
     Built from data (domain.directory_csv reads the bundled CSV files); validated on construction so
     a bad directory fails when loaded, naming the code at fault, not later in a reminder.
+
+    The name index (every name, code, alias and derived short form, by ``name_key``) is what
+    resolving, splitting and searching names need, and the costly part: at 10,000 agencies it takes
+    about a second. ``check_names=False`` defers it to the first look-up by name, for a directory
+    whose names were checked when it was saved (``storage.repository.load_directory``): planning
+    and dispatch never look a name up. Should the deferred index find two agencies sharing a name
+    after all, that look-up raises the ValueError construction would have raised.
     """
 
     def __init__(
@@ -249,6 +263,7 @@ class Directory:
         groups: Iterable[Group],
         *,
         notes: Mapping[str, str] | None = None,
+        check_names: bool = True,
     ) -> None:
         agency_map: dict[str, Agency] = {}
         for agency in agencies:
@@ -270,9 +285,10 @@ class Directory:
                 self._notes[code] = note
         self._check_agencies()
         self._check_groups()
-        self._exact: dict[str, frozenset[str]] = {}
-        self._compact: dict[str, frozenset[str]] = {}
-        self._index_names()
+        self._index: _NameIndex | None = None
+        self._index_lock = threading.Lock()  # planning and dispatch share one directory
+        if check_names:
+            self._names()
 
     # -- validation --
 
@@ -308,7 +324,25 @@ class Directory:
             if len(set(group.members)) != len(group.members):
                 raise ValueError(f"Nhóm {group.code}: thành viên bị lặp.")
 
-    def _index_names(self) -> None:
+    def _names(self) -> "_NameIndex":
+        """The name index, built on first use (once, whichever thread asks first)."""
+        index = self._index
+        if index is None:
+            with self._index_lock:
+                index = self._index
+                if index is None:
+                    index = self._index = self._index_names()
+        return index
+
+    @property
+    def _exact(self) -> Mapping[str, frozenset[str]]:
+        return self._names().exact
+
+    @property
+    def _compact(self) -> Mapping[str, frozenset[str]]:
+        return self._names().compact
+
+    def _index_names(self) -> "_NameIndex":
         primary: dict[str, tuple[str, str]] = {}  # key -> (code, text), names written in the data
         primary_compact: dict[str, set[str]] = {}
         sources: list[tuple[str, str, tuple[str, ...]]] = [
@@ -335,10 +369,11 @@ class Directory:
                     derived.setdefault(key, set()).add(agency.code)
                 if key and compact_key(key) not in primary_compact:
                     derived_compact.setdefault(compact_key(key), set()).add(agency.code)
-        self._exact = {k: frozenset({v[0]}) for k, v in primary.items()}
-        self._exact.update({k: frozenset(v) for k, v in derived.items()})
-        self._compact = {k: frozenset(v) for k, v in primary_compact.items()}
-        self._compact.update({k: frozenset(v) for k, v in derived_compact.items()})
+        exact = {k: frozenset({v[0]}) for k, v in primary.items()}
+        exact.update({k: frozenset(v) for k, v in derived.items()})
+        compact = {k: frozenset(v) for k, v in primary_compact.items()}
+        compact.update({k: frozenset(v) for k, v in derived_compact.items()})
+        return _NameIndex(exact, compact)
 
     # -- look-ups --
 

@@ -12,12 +12,19 @@ planner asks hundreds of thousands of times are a list look-up; dates outside th
 answered day by day (the package fills in those years on demand).
 """
 
+from __future__ import annotations
+
 from array import array
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    from holidays import HolidayBase
+
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -67,6 +74,13 @@ def at_local(d: date, t: time) -> datetime:
     return datetime.combine(d, t.replace(tzinfo=None), tzinfo=ZONE)
 
 
+@dataclass(frozen=True, slots=True)
+class _DayIndex:
+    flags: bytearray  # 1 for a working day, by index from the first day
+    before: array[int]  # before[i]: working days among indexes < i
+    working: array[int]  # the indexes of working days, in order
+
+
 def _named(days: Iterable[date], default_name: str) -> dict[date, str]:
     if isinstance(days, Mapping):
         return {d: str(name) for d, name in days.items()}
@@ -100,25 +114,37 @@ class WorkingCalendar:
             raise ValueError(f"dates both days off and working days in config: {shown}")
         self._gov_off = dict(government_days_off)
         self._gov_working = dict(government_working_days)
-        self._package = holidays.country_holidays(
-            "VN", years=range(first_year, last_year + 1), language="vi"
-        )
-
+        self._years = range(first_year, last_year + 1)
         self._first = date(first_year, 1, 1)
         self._last = date(last_year, 12, 31)
         self._base = self._first.toordinal()
-        size = self._last.toordinal() - self._base + 1
-        self._flags = bytearray(size)
-        # _before[i]: working days among indexes < i; _working: indexes of working days, in order.
-        self._before = array("l", [0]) * (size + 1)
-        self._working = array("l")
+        self._size = self._last.toordinal() - self._base + 1
+
+    # The holidays and the day index are built at the first question, not with the calendar: a
+    # service's start, or a command that never counts days, does not wait for 21 years of
+    # holidays. Both are pure functions of the settings above, so two threads that race to build
+    # them build the same thing.
+
+    @cached_property
+    def _package(self) -> HolidayBase:
+        import holidays  # 0.1 s to import: only when a date is first asked about
+
+        return holidays.country_holidays("VN", years=self._years, language="vi")
+
+    @cached_property
+    def _table(self) -> _DayIndex:
+        flags = bytearray(self._size)
+        # before[i]: working days among indexes < i; working: indexes of working days, in order.
+        before = array("l", [0]) * (self._size + 1)
+        working = array("l")
         day = self._first
-        for i in range(size):
+        for i in range(self._size):
             if self._decide(day):
-                self._flags[i] = 1
-                self._working.append(i)
-            self._before[i + 1] = len(self._working)
+                flags[i] = 1
+                working.append(i)
+            before[i + 1] = len(working)
             day += _ONE_DAY
+        return _DayIndex(flags, before, working)
 
     def _decide(self, d: date) -> bool:
         if d in self._config_working:
@@ -137,14 +163,14 @@ class WorkingCalendar:
 
     def _index(self, d: date) -> int | None:
         i = d.toordinal() - self._base
-        return i if 0 <= i < len(self._flags) else None
+        return i if 0 <= i < self._size else None
 
     def _from_index(self, i: int) -> date:
         return date.fromordinal(self._base + i)
 
     def is_working_day(self, d: date) -> bool:
         i = self._index(d)
-        return self._decide(d) if i is None else self._flags[i] == 1
+        return self._decide(d) if i is None else self._table.flags[i] == 1
 
     def holiday_name(self, d: date) -> str | None:
         """Why an office is closed on `d`; None on a working day or a plain weekend."""
@@ -161,9 +187,9 @@ class WorkingCalendar:
         """The latest working day on or before `d`."""
         i = self._index(d)
         if i is not None:
-            count = self._before[i + 1]
+            count = self._table.before[i + 1]
             if count:
-                return self._from_index(self._working[count - 1])
+                return self._from_index(self._table.working[count - 1])
             d = self._first - _ONE_DAY
         while not self.is_working_day(d):
             d -= _ONE_DAY
@@ -173,9 +199,9 @@ class WorkingCalendar:
         """The earliest working day on or after `d`."""
         i = self._index(d)
         if i is not None:
-            count = self._before[i]
-            if count < len(self._working):
-                return self._from_index(self._working[count])
+            count = self._table.before[i]
+            if count < len(self._table.working):
+                return self._from_index(self._table.working[count])
             d = self._last + _ONE_DAY
         while not self.is_working_day(d):
             d += _ONE_DAY
@@ -190,9 +216,9 @@ class WorkingCalendar:
             return d
         i = self._index(d)
         if i is not None:
-            target = self._before[i + 1] + n - 1 if n > 0 else self._before[i] + n
-            if 0 <= target < len(self._working):
-                return self._from_index(self._working[target])
+            target = self._table.before[i + 1] + n - 1 if n > 0 else self._table.before[i] + n
+            if 0 <= target < len(self._table.working):
+                return self._from_index(self._table.working[target])
         step = _ONE_DAY if n > 0 else -_ONE_DAY
         left = abs(n)
         while left:
@@ -207,7 +233,7 @@ class WorkingCalendar:
             return -self.working_days_between(b, a)
         i, j = self._index(a), self._index(b)
         if i is not None and j is not None:
-            return self._before[j + 1] - self._before[i + 1]
+            return self._table.before[j + 1] - self._table.before[i + 1]
         count = 0
         day = a
         while day < b:
@@ -230,8 +256,8 @@ class WorkingCalendar:
             return []
         i, j = self._index(first), self._index(last)
         if i is not None and j is not None:
-            lo, hi = self._before[i], self._before[j + 1]
-            return [self._from_index(k) for k in self._working[lo:hi]]
+            lo, hi = self._table.before[i], self._table.before[j + 1]
+            return [self._from_index(k) for k in self._table.working[lo:hi]]
         days = []
         day = first
         while day <= last:

@@ -8,6 +8,10 @@ the day, so a restart or a second instance never sends the same day's digest twi
 
 A coordinator hears about the plans their agency coordinates (``Plan.coordinator``); one whose
 agency coordinates none hears about every plan.
+
+The job also brings this process's status caches (``storage.status_cache``, made by the chat's
+first whole-country question) to the new day, before it writes anything, so that the morning's
+first /tinhhinh does not wait for 170,000 lines.
 """
 
 from collections import defaultdict
@@ -21,6 +25,7 @@ from domain.status import StatusLine, changes_since, render_coordinator_digest
 from storage.models import Plan
 from storage.recipients import coordinator_contacts
 from storage.reminder_queries import queue_notices
+from storage.status_cache import engine_of, registered
 from storage.status_lines import status_lines, unreachable_contacts
 
 _ONE_DAY = timedelta(days=1)
@@ -36,6 +41,9 @@ def queue_coordinator_digest(
 ) -> int:
     """Queue today's digest for every coordinator with something to read; rows queued. No commit."""
     today = local_date(now)
+    # Before any write: on SQLite a write would hold every other writer back while this runs.
+    for status_cache in registered(engine_of(session)):
+        status_cache.warm(directory, today)
     if not calendar.is_working_day(today):
         return 0
     since = calendar.add_working_days(today, -1) - _ONE_DAY

@@ -31,9 +31,12 @@ the window open.
 Sending stops after half the lease; the rows of the people not reached yet are handed back whole,
 for the next tick, before another dispatcher could take them over.
 
-Delivery is at least once: outcomes are written after the sends of a small chunk of recipients,
-so a process killed between a send and its record resends that chunk once its lease expires.
-Database work runs in worker threads (``asyncio.to_thread``), each call with its own session.
+Sending is a rolling window of ``concurrency`` digests: the next starts as soon as one ends, so a
+long digest (several messages, a second apart in its chat) holds up no other. Delivery is at
+least once: outcomes are written in batches as digests finish (``_Recorder``: one write at a
+time, up to ``RECORD_BATCH`` digests or after ``RECORD_AFTER_SECONDS``), so a process killed
+between a send and its record resends those digests once their lease expires. Database work runs
+in worker threads (``asyncio.to_thread``), each call with its own session.
 """
 
 import asyncio
@@ -64,7 +67,8 @@ from storage.reminder_queries import AssignmentDetail
 
 log = logging.getLogger(__name__)
 
-SENDS_PER_CHUNK = 64  # recipients sent to between two database writes
+RECORD_BATCH = 64  # digests whose outcomes are written together
+RECORD_AFTER_SECONDS = 1.0  # ... or fewer, once the oldest has waited this long
 
 REASON_DONE = "đã báo cáo hoàn thành"
 REASON_NOT_IN_PLAN = "nhiệm vụ không còn trong kế hoạch"
@@ -157,6 +161,16 @@ class _Route:
     closed: tuple[ContactInfo, ...] = ()  # nobody: the person's Zalo chats closed by silence
 
 
+@dataclass(frozen=True, slots=True)
+class _Digest:
+    """One chat's rows, as triage chose them; worded only when its turn to be sent comes."""
+
+    contact: ContactInfo
+    channel_key: str
+    rows: list[Reminder]
+    fallbacks: tuple[ContactInfo, ...] = ()
+
+
 @dataclass
 class _Group:
     contact: ContactInfo
@@ -190,7 +204,7 @@ class _Closed:
 class _Triage:
     skips: list[tuple[int, str]] = field(default_factory=list)
     releases: list[tuple[int, datetime]] = field(default_factory=list)
-    groups: list[_Group] = field(default_factory=list)
+    groups: list[_Digest] = field(default_factory=list)
     closed: list[_Closed] = field(default_factory=list)
 
 
@@ -264,20 +278,39 @@ class Dispatcher:
         report.claimed = len(claimed)
         if not claimed:
             return report
-        # Wording thousands of digests is CPU work: off the event loop, like the database work.
+        # Deciding what to send reads the database: off the event loop, like all database work.
         context, triage = await asyncio.to_thread(self._prepare, claimed, now, report)
-        limit = asyncio.Semaphore(self.concurrency)
         by_id = {_row_id(row): row for row in claimed}
+        recorder = _Recorder(
+            lambda results: self._record(results, by_id, context, now, report),
+            self._monotonic,
+        )
+        # A rolling window: a new digest starts as soon as any of the ``concurrency`` in flight
+        # ends, so a long digest (one message per second to its chat) holds one slot, not a
+        # whole batch of others; outcomes are written in batches meanwhile.
+        slots = asyncio.Semaphore(self.concurrency)
         started = self._monotonic()
-        for start in range(0, len(triage.groups), SENDS_PER_CHUNK):
-            if self._monotonic() - started > self.send_budget:
-                rest = [_row_id(row) for group in triage.groups[start:] for row in group.rows]
-                await asyncio.to_thread(self._release, rest, now, report)
-                break
-            chunk = triage.groups[start : start + SENDS_PER_CHUNK]
-            sends = [self._send(group, now, limit, context) for group in chunk]
-            results = [result for done in await asyncio.gather(*sends) for result in done]
-            await asyncio.to_thread(self._record, results, by_id, context, now, report)
+        rest: list[int] = []
+
+        async def send(digest: _Digest) -> None:
+            try:
+                recorder.add(await self._send(digest, now, context))
+            finally:
+                slots.release()
+
+        try:
+            async with asyncio.TaskGroup() as sending:
+                for index, digest in enumerate(triage.groups):
+                    await slots.acquire()
+                    if self._monotonic() - started > self.send_budget:
+                        slots.release()
+                        rest = [_row_id(r) for d in triage.groups[index:] for r in d.rows]
+                        break
+                    sending.create_task(send(digest))
+        finally:
+            await recorder.finish()
+        if rest:
+            await asyncio.to_thread(self._release, rest, now, report)
         return report
 
     def _release(self, ids: Sequence[int], now: datetime, report: TickReport) -> None:
@@ -437,8 +470,7 @@ class Dispatcher:
             if paused is not None and paused > now:
                 triage.releases.extend((_row_id(row), paused) for row in mine)
                 continue
-            composed = self._compose(contact, mine, context, now, key)
-            triage.groups.append(_Group(contact, key, mine, composed, route.fallbacks))
+            triage.groups.append(_Digest(contact, key, mine, route.fallbacks))
         for channel in sorted(missing):
             log.warning(ERROR_NO_CHANNEL.format(channel=channel) + ": nhắc việc được giữ lại")
         return triage
@@ -546,32 +578,41 @@ class Dispatcher:
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def _send(
-        self, group: _Group, now: datetime, limit: asyncio.Semaphore, context: _Context
-    ) -> list[_Result]:
-        """Send one digest; when Zalo refuses it for the window, the rest goes to the next chat."""
-        async with limit:
-            results = [await self._send_group(group, now)]
-            while True:
-                last = results[-1]
-                failure, current = last.outcome, last.group
-                if failure is None or not _closed_by_window(failure) or not last.failed_rows:
-                    return results
-                if not current.fallbacks:
-                    return results
-                chat, *others = current.fallbacks
-                left = set(last.failed_rows)
-                rows = [row for row in current.rows if _row_id(row) in left]
-                composed = self._compose(chat, rows, context, now, chat.channel)
-                last.handed_on = True
-                log.info(
-                    "contact %s is outside Zalo's window: sent to contact %s on %s instead",
-                    current.contact.id,
-                    chat.id,
-                    chat.channel,
-                )
-                follow = _Group(chat, chat.channel, rows, composed, tuple(others))
-                results.append(await self._send_group(follow, now))
+    async def _send(self, digest: _Digest, now: datetime, context: _Context) -> list[_Result]:
+        """Word and send one digest; when Zalo refuses it for the window, the rest goes to the
+        next chat. Wording here rather than before the first send lets sending start at once
+        (a digest takes well under a millisecond to word; thousands of them take seconds)."""
+        contact, key = digest.contact, digest.channel_key
+        try:
+            composed = self._compose(contact, digest.rows, context, now, key)
+        except Exception as exc:  # a wording bug: this digest fails alone, retried with backoff
+            log.exception("could not word the digest for contact %s", contact.id)
+            group = _Group(contact, key, digest.rows, Composed((), ()), digest.fallbacks)
+            error = SendResult(Outcome.TRANSIENT, error=f"{type(exc).__name__}: {exc}")
+            ids = tuple(_row_id(row) for row in digest.rows)
+            return [_Result(group, outcome=error, failed_rows=ids)]
+        group = _Group(contact, key, digest.rows, composed, digest.fallbacks)
+        results = [await self._send_group(group, now)]
+        while True:
+            last = results[-1]
+            failure, current = last.outcome, last.group
+            if failure is None or not _closed_by_window(failure) or not last.failed_rows:
+                return results
+            if not current.fallbacks:
+                return results
+            chat, *others = current.fallbacks
+            left = set(last.failed_rows)
+            rows = [row for row in current.rows if _row_id(row) in left]
+            composed = self._compose(chat, rows, context, now, chat.channel)
+            last.handed_on = True
+            log.info(
+                "contact %s is outside Zalo's window: sent to contact %s on %s instead",
+                current.contact.id,
+                chat.id,
+                chat.channel,
+            )
+            follow = _Group(chat, chat.channel, rows, composed, tuple(others))
+            results.append(await self._send_group(follow, now))
 
     async def _send_group(self, group: _Group, now: datetime) -> _Result:
         result = _Result(group)
@@ -743,6 +784,65 @@ class Dispatcher:
             coordinator_ids=coordinators,
             at=now,
         )
+
+
+class _Recorder:
+    """Writes the outcomes of finished digests while the others are still being sent.
+
+    One write at a time, in a worker thread, each taking every result finished by then: a
+    write starts when ``RECORD_BATCH`` results wait, or the oldest has waited
+    ``RECORD_AFTER_SECONDS`` (a reply to a digest binds to it only once it is recorded), and
+    ``finish`` writes the rest. A write that fails stops the others; ``finish`` raises its
+    error (the rows stay claimed, and are sent again once their lease ends).
+    """
+
+    def __init__(
+        self, write: Callable[[list["_Result"]], None], monotonic: Callable[[], float]
+    ) -> None:
+        self._write = write
+        self._monotonic = monotonic
+        self._pending: list[_Result] = []
+        self._since = 0.0
+        self._writing: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+
+    def add(self, results: Sequence["_Result"]) -> None:
+        if not self._pending:
+            self._since = self._monotonic()
+        self._pending.extend(results)
+        self._start(force=False)
+
+    async def finish(self) -> None:
+        """Wait for the write in progress, then write what is left; raise a write's error."""
+        while True:
+            if self._writing is not None and not self._writing.done():
+                await asyncio.wait([self._writing])
+                continue
+            if self._error is not None:
+                raise self._error
+            if not self._pending:
+                return
+            self._start(force=True)
+
+    def _start(self, *, force: bool) -> None:
+        if self._error is not None or not self._pending:
+            return
+        if self._writing is not None and not self._writing.done():
+            return  # its end starts the next write
+        ripe = len(self._pending) >= RECORD_BATCH
+        if not (force or ripe or self._monotonic() - self._since >= RECORD_AFTER_SECONDS):
+            return
+        batch, self._pending = self._pending, []
+        self._writing = asyncio.create_task(asyncio.to_thread(self._write, batch))
+        self._writing.add_done_callback(self._written)
+
+    def _written(self, task: "asyncio.Task[None]") -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            log.error("recording outcomes failed", exc_info=error)
+            self._error = error
+            return
+        self._start(force=False)
 
 
 def queue_unreachable_notice(

@@ -4,6 +4,12 @@ wired to one database.
 ``run_service`` is what ``nhacviec run`` awaits: it builds the dispatcher over the given channels,
 starts the jobs, and returns once ``stop_event`` is set, after the running jobs have finished. The
 chat adapters add their channels to ``channels``; receiving messages is theirs to run alongside.
+
+Start-up reads the agency directory once (in a worker thread, as plain columns, its name index
+left for later: ``storage.repository.load_directory``); the dispatcher and the first planning run
+share it, and later planning runs read it again, so a directory loaded meanwhile is followed. The
+first dispatch tick does not wait for the first planning run (``ReminderJobs.start``): what is
+due is already in the outbox.
 """
 
 import asyncio
@@ -26,6 +32,7 @@ from domain.reminders import ReminderPolicy
 from scheduler.clock import Clock
 from scheduler.coordinator_digest import queue_coordinator_digest
 from scheduler.dispatcher import Dispatcher, TickReport
+from scheduler.housekeeping import HousekeepingReport, housekeep
 from scheduler.jobs import JobSettings, ReminderJobs
 from scheduler.planning import DEFAULT_HORIZON_DAYS, PlanningReport, plan
 from scheduler.zalo_checkin import queue_zalo_checkins
@@ -69,13 +76,18 @@ class ReminderService:
         channels: Mapping[str, Channel],
         clock: Clock,
         settings: ServiceSettings | None = None,
+        *,
+        directory: Directory | None = None,
     ) -> None:
+        """``directory``: the one already read (``services.directory()`` is asked otherwise); the
+        first planning run uses it too."""
         self.services = services
         self.settings = settings or ServiceSettings()
+        self._directory_is_fresh = True  # the first planning run needs no second read
         self.dispatcher = Dispatcher(
             services.engine,
             channels,
-            directory=services.directory(),
+            directory=directory if directory is not None else services.directory(),
             calendar=services.calendar,
             worker_id=self.settings.worker_id or default_worker_id(),
             fallback_channel=self.settings.fallback_channel,
@@ -89,6 +101,7 @@ class ReminderService:
             coordinator_digest=self.coordinator_digest,
             settings=self.settings.jobs,
             zalo_checkin=self.zalo_checkin if checkin else None,
+            housekeeping=self.housekeeping,
         )
         self.last_planning: PlanningReport | None = None
         self.last_tick: TickReport | None = None
@@ -106,8 +119,13 @@ class ReminderService:
             return reminder_queries.planning_requested(session)
 
     def _plan(self, now: datetime) -> PlanningReport:
-        directory = self.services.directory()
-        self.dispatcher.directory = directory  # names follow a reloaded directory
+        # Planning runs one at a time (``ReminderJobs``), so the flag needs no lock.
+        if self._directory_is_fresh:
+            self._directory_is_fresh = False
+            directory = self.dispatcher.directory
+        else:
+            directory = self.services.directory()
+            self.dispatcher.directory = directory  # names follow a reloaded directory
         with Session(self.services.engine) as session:
             report = plan(
                 session,
@@ -129,6 +147,11 @@ class ReminderService:
 
     async def coordinator_digest(self, now: datetime) -> int:
         return await asyncio.to_thread(self._coordinator_digest, now)
+
+    async def housekeeping(self, now: datetime) -> HousekeepingReport:
+        return await asyncio.to_thread(
+            housekeep, self.services.engine, directory=self.dispatcher.directory, now=now
+        )
 
     async def zalo_checkin(self, now: datetime) -> int:
         return await asyncio.to_thread(self._zalo_checkin, now)
@@ -171,8 +194,10 @@ async def run_service(
 ) -> None:
     """Run until ``stop_event`` is set; ``ready`` gets the service once its jobs are started
     (to call ``request_planning`` after an import, or to watch its reports)."""
-    service = ReminderService(services, channels, clock, settings)
-    service.jobs.start()
+    # Read in a worker thread: the chat adapters already share this loop.
+    directory = await asyncio.to_thread(services.directory)
+    service = ReminderService(services, channels, clock, settings, directory=directory)
+    service.jobs.start(tick_at_once=True)  # what is due is in the outbox: no need to plan first
     try:
         if ready is not None:
             ready(service)

@@ -8,24 +8,26 @@ here commits.
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import Contact, ContactRole
 
+# Built once: every message starts with this query (its cache key is computed once too).
+_CHAT_CONTACTS = (
+    select(Contact)
+    .where(
+        col(Contact.channel) == bindparam("channel"),
+        col(Contact.chat_id) == bindparam("chat_id"),
+        col(Contact.active).is_(True),
+    )
+    .order_by(col(Contact.id))
+)
+
 
 def chat_contacts(session: Session, channel: str, chat_id: str) -> list[Contact]:
     """The active contacts bound to one chat, oldest first."""
-    return list(
-        session.exec(
-            select(Contact)
-            .where(
-                Contact.channel == channel,
-                Contact.chat_id == chat_id,
-                col(Contact.active).is_(True),
-            )
-            .order_by(col(Contact.id))
-        )
-    )
+    return list(session.exec(_CHAT_CONTACTS, params={"channel": channel, "chat_id": chat_id}))
 
 
 def bind_contact(
@@ -69,15 +71,16 @@ def bind_contact(
     return contact
 
 
+_COORDINATORS = (
+    select(Contact)
+    .where(col(Contact.role) == ContactRole.COORDINATOR.value, col(Contact.active).is_(True))
+    .order_by(col(Contact.id))
+)
+
+
 def coordinators(session: Session) -> list[Contact]:
     """Active coordinators, oldest first."""
-    return list(
-        session.exec(
-            select(Contact)
-            .where(Contact.role == ContactRole.COORDINATOR.value, col(Contact.active).is_(True))
-            .order_by(col(Contact.id))
-        )
-    )
+    return list(session.exec(_COORDINATORS))
 
 
 def agency_contacts(

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func
+from sqlalchemy import delete, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select, update
 
@@ -130,6 +130,40 @@ def abandon_stale(session: Session, *, before: datetime) -> int:
         for row in [o for o in session.identity_map.values() if isinstance(o, InboundMessage)]:
             session.expire(row)  # a loaded row must show its new disposition
     return changed
+
+
+def prune_stranger_messages(session: Session, *, before: datetime, keep_per_chat: int) -> int:
+    """Forget what strangers wrote: texts older than ``before``, and in each stranger chat all but
+    its ``keep_per_chat`` newest; how many rows went.
+
+    Strangers' texts are kept for audit only (an official who has not used an invite yet, or
+    somebody who found the bot), so their table must not grow without bound: a chat that floods
+    the bot keeps only its latest texts. Messages of bound chats are never pruned here.
+    """
+    stranger = col(InboundMessage.disposition) == Disposition.STRANGER.value
+    ranked = (
+        select(
+            col(InboundMessage.id).label("id"),
+            func.row_number()
+            .over(
+                partition_by=(col(InboundMessage.channel), col(InboundMessage.chat_id)),
+                order_by=(col(InboundMessage.received_at).desc(), col(InboundMessage.id).desc()),
+            )
+            .label("rank"),
+        )
+        .where(stranger)
+        .subquery()
+    )
+    surplus = select(ranked.c.id).where(ranked.c.rank > keep_per_chat)
+    old = session.exec(
+        delete(InboundMessage).where(stranger, col(InboundMessage.received_at) < before),
+        execution_options={"synchronize_session": False},
+    )
+    extra = session.exec(
+        delete(InboundMessage).where(col(InboundMessage.id).in_(surplus)),
+        execution_options={"synchronize_session": False},
+    )
+    return int(old.rowcount) + int(extra.rowcount)
 
 
 def unbound_messages(

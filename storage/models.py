@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from domain.agencies import AgencyLevel
@@ -420,3 +420,23 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime)
     disposition: str
     progress_report_id: int | None = Field(default=None, foreign_key="progress_report.id")
+
+
+class StatusChange(SQLModel, table=True):
+    """A change that may alter status lines, written by database triggers, never by our code.
+
+    Migration 0002 installs triggers on ``plan``, ``task``, ``assignment`` and ``progress_report``:
+    every write to them, from any process or tool, adds a row naming the task (or the plan) whose
+    lines may differ; a row naming neither means "everything". ``storage.status_cache`` reads the
+    rows after the last one it saw. ``txid`` is the writing transaction's id on PostgreSQL (None on
+    SQLite), so a reader also finds rows of transactions that committed after later ones did.
+    ``seq`` is never reused (AUTOINCREMENT on SQLite), so a reader notices a pruned log.
+    """
+
+    __tablename__ = "status_change"
+    __table_args__ = (Index(None, "txid", "task_id"), {"sqlite_autoincrement": True})
+
+    seq: int | None = Field(default=None, primary_key=True)
+    task_id: int | None = None
+    plan_id: int | None = None
+    txid: int | None = Field(default=None, sa_type=BigInteger)

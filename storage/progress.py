@@ -4,16 +4,23 @@
 deadline); where they stand comes from ``storage.status_lines``, the same rules as every report.
 A review of a reported completion is decided with a conditional UPDATE, so two
 coordinators pressing "confirm" and "return" at once cannot both win. Nothing here commits.
+
+Every message goes through ``assignment_refs`` and ``digest_items``: they read plain columns
+(not ORM objects) with statements built once, so neither the statement nor its cache key is
+rebuilt on each call, and they see the session's pending changes (flushed first).
 """
 
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
+from sqlalchemy import Select, bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select, update
 
-from domain.deadlines import Deadline, DeadlineKind
-from storage.mapping import deadline_of
+from domain.deadlines import Deadline, DeadlineKind, Frequency
 from storage.models import (
     Assignment,
     Plan,
@@ -48,38 +55,112 @@ class AssignmentRef:
         return kind is DeadlineKind.RECURRING
 
 
+# The task columns a Deadline is made of, in the order of its fields.
+_DEADLINE_COLUMNS = (
+    col(Task.deadline_kind),
+    col(Task.deadline_text),
+    col(Task.due),
+    col(Task.start),
+    col(Task.until),
+    col(Task.frequency),
+    col(Task.anchor_month),
+    col(Task.anchor_day),
+    col(Task.precondition),
+    col(Task.soft_kind),
+)
+
+
+def _deadline(columns: tuple[Any, ...]) -> Deadline:
+    kind, text, due, start, until, frequency, anchor_month, anchor_day, precondition, soft = columns
+    return Deadline(
+        kind=DeadlineKind(kind),
+        text=text,
+        due=due,
+        start=start,
+        until=until,
+        frequency=Frequency(frequency) if frequency else None,
+        anchor_month=anchor_month,
+        anchor_day=anchor_day,
+        precondition=precondition,
+        soft_kind=DeadlineKind(soft) if soft else None,
+    )
+
+
+@cache
+def _refs_query(by_agency: bool, by_id: bool) -> Select[Any]:
+    """The statement of ``assignment_refs``, built once per filter: its cache key too."""
+    query = (
+        core_select(
+            col(Assignment.id),
+            col(Assignment.agency_code),
+            col(Assignment.role),
+            col(Plan.number),
+            col(Plan.coordinator),
+            col(Task.number),
+            col(Task.title),
+            col(Task.precondition_met_on),
+            *_DEADLINE_COLUMNS,
+        )
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Plan, col(Plan.id) == col(Task.plan_id))
+        .where(col(Assignment.active).is_(True), col(Task.active).is_(True))
+    )
+    if by_agency:
+        query = query.where(col(Assignment.agency_code).in_(bindparam("codes", expanding=True)))
+    if by_id:
+        query = query.where(col(Assignment.id).in_(bindparam("ids", expanding=True)))
+    return query.order_by(col(Plan.id), col(Task.position), col(Assignment.id))
+
+
 def assignment_refs(
     session: Session,
     *,
     agency_codes: Collection[str] | None = None,
     assignment_ids: Collection[int] | None = None,
+    tasks: Collection[tuple[str, str]] | None = None,
 ) -> list[AssignmentRef]:
-    """Active assignments of active tasks, filtered by agency and/or id, in plan order."""
-    query = (
-        select(Assignment, Task, Plan)
-        .join(Task, col(Task.id) == col(Assignment.task_id))
-        .join(Plan, col(Plan.id) == col(Task.plan_id))
-        .where(col(Assignment.active).is_(True), col(Task.active).is_(True))
-    )
+    """Active assignments of active tasks, filtered by agency and/or id, in plan order.
+
+    ``tasks``: only those (plan number, task number) pairs; filtered here, after the agency and
+    id filters, so that the query (and its cached statement) stays the same.
+    """
+    params: dict[str, list[Any]] = {}
     if agency_codes is not None:
-        query = query.where(col(Assignment.agency_code).in_(list(agency_codes)))
+        params["codes"] = list(agency_codes)
     if assignment_ids is not None:
-        query = query.where(col(Assignment.id).in_(list(assignment_ids)))
-    rows = session.exec(query.order_by(col(Plan.id), col(Task.position), col(Assignment.id)))
-    return [
-        AssignmentRef(
-            assignment_id=_id(assignment.id),
-            agency_code=assignment.agency_code,
-            role=assignment.role,
-            plan=plan.number,
-            plan_coordinator=plan.coordinator,
-            task=task.number,
-            title=task.title,
-            deadline=deadline_of(task),
-            precondition_met_on=task.precondition_met_on,
+        params["ids"] = list(assignment_ids)
+    # Plain columns, not ORM objects: a department answers for hundreds of assignments, and this
+    # runs on every message. Pending changes are flushed first, as a query through the session
+    # would.
+    session.flush()
+    rows = session.connection().execute(
+        _refs_query(agency_codes is not None, assignment_ids is not None), params
+    )
+    wanted = set(tasks) if tasks is not None else None
+    deadlines: dict[tuple[Any, ...], Deadline] = {}
+    refs: list[AssignmentRef] = []
+    for row in rows:
+        aid, code, role, plan, coordinator, task, title, met_on = row[:8]
+        if wanted is not None and (plan, task) not in wanted:
+            continue
+        columns = tuple(row[8:])
+        deadline = deadlines.get(columns)
+        if deadline is None:
+            deadline = deadlines[columns] = _deadline(columns)
+        refs.append(
+            AssignmentRef(
+                assignment_id=aid,
+                agency_code=code,
+                role=role,
+                plan=plan,
+                plan_coordinator=coordinator,
+                task=task,
+                title=title,
+                deadline=deadline,
+                precondition_met_on=met_on,
+            )
         )
-        for assignment, task, plan in rows
-    ]
+    return refs
 
 
 def completion_report(
@@ -138,28 +219,28 @@ def pending_reviews(session: Session, limit: int) -> list[ProgressReport]:
     )
 
 
+_DIGEST_ITEMS = core_select(col(SentMessage.items)).where(
+    col(SentMessage.channel) == bindparam("channel"),
+    col(SentMessage.chat_id) == bindparam("chat_id"),
+    col(SentMessage.message_id) == bindparam("message_id"),
+)
+
+
 def digest_items(
     session: Session, channel: str, chat_id: str, message_id: str
 ) -> list[tuple[int, str]] | None:
     """The (assignment id, occurrence) items of a digest message sent to that chat; None when the
     message is not one we recorded."""
-    sent = session.exec(
-        select(SentMessage).where(
-            SentMessage.channel == channel,
-            SentMessage.chat_id == chat_id,
-            SentMessage.message_id == message_id,
-        )
-    ).first()
-    if sent is None:
+    session.flush()
+    stored = (
+        session.connection()
+        .execute(_DIGEST_ITEMS, {"channel": channel, "chat_id": chat_id, "message_id": message_id})
+        .first()
+    )
+    if stored is None:
         return None
     items: list[tuple[int, str]] = []
-    for item in sent.items:
+    for item in stored[0] or []:
         if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], int):
             items.append((item[0], str(item[1] or "")))
     return items
-
-
-def _id(value: int | None) -> int:
-    if value is None:
-        raise RuntimeError("row has no id")
-    return value

@@ -33,15 +33,20 @@ Decisions (written down so that the CLI, the chat and the exports all count alik
   shown under a successor.
 - Lines come in plan order (first imported first), then the plan's task order; in a task, leads
   before supports, agencies in the order the plan named them, each agency's occurrences by date.
+- Reports made at the same moment count in the order they were stored (by id), so that any query
+  gives the same lines.
+- A task's lines depend on nothing outside the task (its plan's number and date, its assignments
+  and their reports, the directory, the day): ``lines_by_task`` computes them task by task, for
+  some tasks or plans only, which ``storage.status_cache`` uses to recompute what changed.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Connection, false, or_, select
 from sqlmodel import Session, col
 
 from domain.agencies import Directory
@@ -78,6 +83,7 @@ class _Schedule:
 class _Line:
     """A line being gathered: possibly several assignments folded into one agency."""
 
+    task_id: int
     plan: str
     task: str
     title: str
@@ -198,7 +204,12 @@ def _family(directory: Directory, code: str) -> set[str]:
     return {c for c in directory.agencies if own & set(directory.successors(c))} | {code}
 
 
-def _filters(plan_number: str | None, codes: set[str] | None) -> list[ColumnElement[bool]]:
+def _filters(
+    plan_number: str | None,
+    codes: set[str] | None,
+    task_ids: Collection[int] | None = None,
+    plan_ids: Collection[int] | None = None,
+) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [
         col(Assignment.active).is_(True),
         col(Task.active).is_(True),
@@ -207,7 +218,27 @@ def _filters(plan_number: str | None, codes: set[str] | None) -> list[ColumnElem
         where.append(col(Plan.number) == plan_number)
     if codes is not None:
         where.append(col(Assignment.agency_code).in_(sorted(codes)))
+    if task_ids is not None or plan_ids is not None:
+        # No empty IN: SQLAlchemy compiles one anew on every execution (about 8 ms).
+        chosen = []
+        if task_ids:
+            chosen.append(col(Task.id).in_(sorted(task_ids)))
+        if plan_ids:
+            chosen.append(col(Task.plan_id).in_(sorted(plan_ids)))
+        where.append(or_(*chosen) if chosen else false())
     return where
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLines:
+    """One task's status lines, with where the task comes among all the lines."""
+
+    order: tuple[int, int, int]  # (plan id, task position, task id): plans first imported first
+    lines: tuple[StatusLine, ...]
+
+    @property
+    def plan_id(self) -> int:
+        return self.order[0]
 
 
 def status_lines(
@@ -222,12 +253,46 @@ def status_lines(
 ) -> list[StatusLine]:
     """Every active assignment's status lines as of ``on`` (see the module notes for the rules)."""
     codes = _family(directory, agency_code) if agency_code is not None else None
-    where = _filters(plan_number, codes)
-    # Plain column rows, not ORM objects: a province has 100,000 assignments. The session's
-    # pending changes are flushed first, as a query through the session would.
+    # The session's pending changes are flushed first, as a query through the session would.
     session.flush()
-    connection = session.connection()
+    lines, _ = _gather(
+        session.connection(), _filters(plan_number, codes), directory, on, agency_code
+    )
+    return [line for line, _ in _results(lines, directory, calendar, on, require_confirmation)]
 
+
+def lines_by_task(
+    connection: Connection,
+    *,
+    directory: Directory,
+    calendar: WorkingCalendar,
+    on: date,
+    require_confirmation: bool = True,
+    task_ids: Collection[int] | None = None,
+    plan_ids: Collection[int] | None = None,
+) -> dict[int, TaskLines]:
+    """The status lines of every active task as of ``on``, task by task (by task id).
+
+    ``task_ids`` and ``plan_ids`` (either or both) keep the tasks named and the tasks of the plans
+    named. A task without an active assignment has no lines and is not in the result. Joining the
+    tasks' lines in ``order`` gives what ``status_lines`` gives: lines never span two tasks.
+    """
+    lines, order = _gather(connection, _filters(None, None, task_ids, plan_ids), directory, on)
+    found: dict[int, list[StatusLine]] = {}
+    for line, task_id in _results(lines, directory, calendar, on, require_confirmation):
+        found.setdefault(task_id, []).append(line)
+    return {task_id: TaskLines(order[task_id], tuple(rows)) for task_id, rows in found.items()}
+
+
+def _gather(
+    connection: Connection,
+    where: list[ColumnElement[bool]],
+    directory: Directory,
+    on: date,
+    agency_code: str | None = None,
+) -> tuple[list[_Line], dict[int, tuple[int, int, int]]]:
+    """The lines of the assignments ``where`` keeps, in order, and each task's place."""
+    # Plain column rows, not ORM objects: a province has 100,000 assignments.
     assignment_rows = connection.execute(
         select(
             col(Assignment.id),
@@ -239,6 +304,8 @@ def status_lines(
             col(Task.precondition_met_on),
             col(Plan.number),
             col(Plan.issued_on),
+            col(Plan.id),
+            col(Task.position),
             *_DEADLINE_COLUMNS,
         )
         .join(Task, col(Task.id) == col(Assignment.task_id))
@@ -256,8 +323,22 @@ def status_lines(
     # Reports made after ``on`` are ignored by status_of anyway; not reading them saves the time.
     day_after = at_local(on + timedelta(days=1), time(0, 0))
     reports: dict[int, list[tuple[str, ReportView]]] = {}
-    for aid, occurrence, kind, percent, text, reason, at, review, reviewed_at in connection.execute(
+    ids: dict[int, list[int]] = {}
+    unordered: set[int] = set()
+    for (
+        rid,
+        aid,
+        occurrence,
+        kind,
+        percent,
+        text,
+        reason,
+        at,
+        review,
+        reviewed_at,
+    ) in connection.execute(
         select(
+            col(ProgressReport.id),
             col(ProgressReport.assignment_id),
             col(ProgressReport.occurrence),
             col(ProgressReport.kind),
@@ -274,13 +355,24 @@ def status_lines(
         .where(*where, col(ProgressReport.reported_at) < day_after)
     ):
         view = ReportView(kind, at, percent, text, reason, review, reviewed_at)
-        reports.setdefault(aid, []).append((occurrence, view))
+        listed = reports.setdefault(aid, [])
+        stored = ids.setdefault(aid, [])
+        if stored and stored[-1] > rid:
+            unordered.add(aid)
+        listed.append((occurrence, view))
+        stored.append(rid)
+    # Reports made at the same moment count in the order they were stored (their ids), whatever
+    # order the database returned them in: the same lines from any query, cached or not.
+    for aid in unordered:
+        pairs = sorted(zip(ids[aid], reports[aid], strict=True), key=lambda pair: pair[0])
+        reports[aid] = [report for _, report in pairs]
 
     deadlines: dict[tuple[Any, ...], Deadline] = {}
     schedules: dict[tuple[Deadline, date | None, date | None], _Schedule] = {}
     successors: dict[tuple[str, date], str] = {}
     shown_by: dict[tuple[str, int], tuple[str, ...]] = {}  # (code, id of schedule) -> per slot
     lines: dict[tuple[int, str, str], _Line] = {}
+    order: dict[int, tuple[int, int, int]] = {}
 
     def answering(code: str, day: date) -> str:
         found = successors.get((code, day))
@@ -292,11 +384,17 @@ def status_lines(
 
     last_task: int | None = None
     schedule = _Schedule((), series=False)
+    task_number = title = plan = text = ""
+    roles: dict[str, str] = {}
     for row in assignment_rows:
-        aid, code, role, task_id, task_number, title, met_on, plan, plan_date = row[:9]
+        aid, code, role, task_id = row[:4]
+        role = roles.setdefault(role, role)  # one string per role, not one per line
         if task_id != last_task:  # rows come task by task: the deadline is read once per task
             last_task = task_id
-            columns = tuple(row[9:])
+            # The task's texts are kept once per task: the lines of its assignments share them.
+            task_number, title, met_on, plan, plan_date = row[4:9]
+            order[task_id] = (row[9], row[10], task_id)
+            columns = tuple(row[11:])
             deadline = deadlines.get(columns)
             if deadline is None:
                 deadline = deadlines[columns] = _deadline(columns)
@@ -321,7 +419,7 @@ def status_lines(
             line = lines.get(line_key)
             if line is None:
                 line = lines[line_key] = _Line(
-                    plan, task_number, title, agency, role, text, slot, {code}
+                    task_id, plan, task_number, title, agency, role, text, slot, {code}
                 )
             else:
                 if role == Role.LEAD.value:
@@ -339,7 +437,7 @@ def status_lines(
             for line in ordered
             if line.agency_code == agency_code or agency_code in line.sources
         ]
-    return _results(ordered, directory, calendar, on, require_confirmation)
+    return ordered, order
 
 
 def _in_order(lines: dict[tuple[int, str, str], _Line]) -> list[_Line]:
@@ -411,11 +509,12 @@ def _results(
     calendar: WorkingCalendar,
     on: date,
     require_confirmation: bool,
-) -> list[StatusLine]:
+) -> list[tuple[StatusLine, int]]:
+    """Each line's status, with the id of its task."""
     # Most assignments have no report yet: their result depends on the slot alone, computed once.
     silent: dict[_Slot, StatusResult] = {}
     names: dict[str, str] = {}
-    out: list[StatusLine] = []
+    out: list[tuple[StatusLine, int]] = []
     for line in lines:
         slot = line.slot
         result: StatusResult | None = silent.get(slot) if not line.reports else None
@@ -435,19 +534,18 @@ def _results(
         if name is None:
             agency = directory.agencies.get(line.agency_code)
             name = names[line.agency_code] = agency.name if agency else line.agency_code
-        out.append(
-            StatusLine(
-                plan=line.plan,
-                task=line.task,
-                title=line.title,
-                agency=name,
-                agency_code=line.agency_code,
-                role=line.role,
-                deadline_text=line.deadline_text,
-                due=slot.due,
-                result=result,
-            )
+        status = StatusLine(
+            plan=line.plan,
+            task=line.task,
+            title=line.title,
+            agency=name,
+            agency_code=line.agency_code,
+            role=line.role,
+            deadline_text=line.deadline_text,
+            due=slot.due,
+            result=result,
         )
+        out.append((status, line.task_id))
     return out
 
 

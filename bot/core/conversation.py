@@ -99,6 +99,7 @@ from storage.models import (
     ProgressReport,
 )
 from storage.progress import AssignmentRef, assignment_refs, digest_items, pending_reviews
+from storage.status_cache import StatusCache, engine_of, shareable, shared
 from storage.status_lines import status_lines, unreachable_contacts
 
 log = logging.getLogger(__name__)
@@ -200,11 +201,15 @@ class Conversation:
         directory: Directory,
         calendar: WorkingCalendar,
         settings: Settings | None = None,
+        status_cache: StatusCache | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.directory = directory
         self.calendar = calendar
         self.settings = settings or Settings()
+        # Whole-country lines for coordinators; by default the process's shared cache for the
+        # session's engine, found on the first question (storage.status_cache).
+        self._status_cache = status_cache
 
     # --- the entry point -----------------------------------------------------------------------
 
@@ -404,7 +409,7 @@ class Conversation:
 
     # --- an agency's own tasks -----------------------------------------------------------------
 
-    def _items(self, chat: _Chat) -> list[WorkItem]:
+    def _items(self, chat: _Chat, *, open_only: bool = False) -> list[WorkItem]:
         return work_items(
             chat.session,
             directory=self.directory,
@@ -412,11 +417,12 @@ class Conversation:
             on=chat.today,
             agency_codes=chat.codes,
             require_confirmation=self.settings.require_confirmation,
+            open_only=open_only,
         )
 
     def _tasks(self, chat: _Chat, args: str) -> list[Outgoing]:
         lang = chat.lang
-        open_items = [item for item in self._items(chat) if item.is_open]
+        open_items = self._items(chat, open_only=True)
         if not open_items:
             return [chat.say(t("chat.tasks.none", lang, agency=self._names(chat)))]
         header = t(
@@ -437,7 +443,7 @@ class Conversation:
 
     def _report(self, chat: _Chat, args: str) -> list[Outgoing]:
         lang = chat.lang
-        open_items = [item for item in self._items(chat) if item.is_open]
+        open_items = self._items(chat, open_only=True)
         if not open_items:
             return [chat.say(t("chat.tasks.none", lang, agency=self._names(chat)))]
         if len(open_items) == 1:
@@ -505,12 +511,24 @@ class Conversation:
 
     def _allowed(self, chat: _Chat, assignment_id: int, occurrence: str) -> AssignmentRef | None:
         """The assignment if this chat answers for it (and the occurrence key is well formed)."""
-        if OCCURRENCE.fullmatch(occurrence) is None:
-            return None
-        refs = assignment_refs(chat.session, assignment_ids=[assignment_id])
-        if not refs or not answers_for(self.directory, chat.codes, refs[0].agency_code):
-            return None
-        return refs[0]
+        return self._allowed_all(chat, [(assignment_id, occurrence)])[0]
+
+    def _allowed_all(
+        self, chat: _Chat, pairs: Sequence[tuple[int, str]]
+    ) -> list[AssignmentRef | None]:
+        """``_allowed`` for each (assignment, occurrence) of ``pairs``, in one query."""
+        valid = [OCCURRENCE.fullmatch(occurrence) is not None for _, occurrence in pairs]
+        ids = [aid for (aid, _), ok in zip(pairs, valid, strict=True) if ok]
+        refs = assignment_refs(chat.session, assignment_ids=ids) if ids else []
+        found = {ref.assignment_id: ref for ref in refs}
+        allowed: list[AssignmentRef | None] = []
+        for (aid, _), ok in zip(pairs, valid, strict=True):
+            ref = found.get(aid) if ok else None
+            if ref is not None and answers_for(self.directory, chat.codes, ref.agency_code):
+                allowed.append(ref)
+            else:
+                allowed.append(None)
+        return allowed
 
     def _denied(
         self, chat: _Chat, what: str, assignment_id: int | None = None, key: str = "chat.denied"
@@ -631,14 +649,13 @@ class Conversation:
                 else:
                     must_ask = True
             if target is None:
-                for aid, occurrence in items:
-                    ref = self._allowed(chat, aid, occurrence)
+                for (_, occurrence), ref in zip(items, self._allowed_all(chat, items), strict=True):
                     if ref is not None:
                         choices.append((ref, occurrence, _due_of(occurrence)))
                 if len(choices) == 1 and not must_ask:
                     target = (choices[0][0], choices[0][1])
         if target is None and not choices:
-            open_items = [item for item in self._items(chat) if item.is_open]
+            open_items = self._items(chat, open_only=True)
             if len(open_items) == 1 and not must_ask:
                 target = (open_items[0].ref, open_items[0].occurrence)
             elif not open_items:
@@ -717,6 +734,9 @@ class Conversation:
     # --- coordinators --------------------------------------------------------------------------
 
     def _lines(self, chat: _Chat, **where: str) -> list[StatusLine]:
+        cache = None if where else self._cache(chat.session)
+        if cache is not None:  # the whole country: the day's lines are kept, brought up to date
+            return cache.lines(self.directory, chat.today)
         return status_lines(
             chat.session,
             directory=self.directory,
@@ -725,6 +745,22 @@ class Conversation:
             require_confirmation=self.settings.require_confirmation,
             **where,
         )
+
+    def _cache(self, session: Session) -> StatusCache | None:
+        engine = engine_of(session)
+        if self._status_cache is None and shareable(engine):
+            self._status_cache = shared(
+                engine, self.calendar, require_confirmation=self.settings.require_confirmation
+            )
+        return self._status_cache
+
+    def warm_status(self, at: datetime) -> None:
+        """Compute the whole country's lines of ``at``'s day now (at start, in a thread), so
+        that the first /tinhhinh or /quahan of the day does not wait for them."""
+        with self._session_factory() as session:
+            cache = self._cache(session)
+        if cache is not None:
+            cache.warm(self.directory, local_date(at))
 
     def _status(self, chat: _Chat, args: str) -> list[Outgoing]:
         lang, today, limit = chat.lang, chat.today, self.settings.list_limit

@@ -11,7 +11,7 @@ Mergers: an agency answers for its own assignments and for those of the agencies
 is checked on every button press, since a button's data can be forged.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -54,10 +54,11 @@ def answers_for(directory: Directory, agency_codes: Collection[str], assignment_
 
 
 def _answerable_codes(directory: Directory, agency_codes: Collection[str]) -> set[str]:
-    return {
+    # An agency without a successor is answered for by itself alone: only merged ones are checked.
+    return {*agency_codes} | {
         code
-        for code in {*directory.agencies, *agency_codes}
-        if answers_for(directory, agency_codes, code)
+        for code, agency in directory.agencies.items()
+        if agency.successor is not None and answers_for(directory, agency_codes, code)
     }
 
 
@@ -69,15 +70,15 @@ def work_items(
     on: date,
     agency_codes: Collection[str],
     require_confirmation: bool = True,
+    open_only: bool = False,
 ) -> list[WorkItem]:
-    """The lines of the agencies in ``agency_codes`` as of ``on``, each tied to an assignment
-    they answer for, sorted by due date (undated last), then plan and task order."""
-    refs: dict[tuple[str, str], list[AssignmentRef]] = {}
-    for ref in assignment_refs(session, agency_codes=_answerable_codes(directory, agency_codes)):
-        refs.setdefault((ref.plan, ref.task), []).append(ref)
+    """The lines of the agencies in ``agency_codes`` as of ``on`` (``open_only``: those not
+    finished), each tied to an assignment they answer for, sorted by due date (undated last),
+    then plan and task order."""
+    codes = sorted(set(agency_codes))
+    lines: list[StatusLine] = []
     seen: set[tuple[str, str, str, date | None]] = set()
-    items: list[WorkItem] = []
-    for code in sorted(set(agency_codes)):
+    for code in codes:
         for line in status_lines(
             session,
             directory=directory,
@@ -86,25 +87,48 @@ def work_items(
             agency_code=code,
             require_confirmation=require_confirmation,
         ):
-            if line.key in seen:
+            if open_only and line.result.state in FINISHED:
                 continue
-            candidates = refs.get((line.plan, line.task), [])
-            chosen = next((r for r in candidates if r.agency_code == line.agency_code), None)
-            if chosen is None:
-                chosen = next(
-                    (
-                        r
-                        for r in candidates
-                        if line.agency_code in directory.successors(r.agency_code)
-                    ),
-                    None,
-                )
-            if chosen is None:
-                continue
-            seen.add(line.key)
-            items.append(WorkItem(line, chosen, occurrence_key(line)))
-    order = {id(item): i for i, item in enumerate(items)}
-    return sorted(items, key=lambda item: (item.line.due or date.max, order[id(item)]))
+            if len(codes) > 1:  # one agency's lines are distinct; two agencies may share some
+                if line.key in seen:
+                    continue
+                seen.add(line.key)
+            lines.append(line)
+    if not lines:
+        return []
+    # Only the assignments of the tasks those lines are on: plain rows, no ORM objects.
+    refs: dict[tuple[str, str], list[AssignmentRef]] = {}
+    for ref in assignment_refs(
+        session,
+        agency_codes=_answerable_codes(directory, codes),
+        tasks={(line.plan, line.task) for line in lines},
+    ):
+        refs.setdefault((ref.plan, ref.task), []).append(ref)
+    chosen: dict[tuple[str, str, str], AssignmentRef | None] = {}  # a series has many lines
+    items: list[WorkItem] = []
+    for line in lines:
+        key = (line.plan, line.task, line.agency_code)
+        if key in chosen:
+            found = chosen[key]
+        else:
+            found = chosen[key] = _assignment_of(directory, line, refs.get(key[:2], ()))
+        if found is not None:
+            items.append(WorkItem(line, found, occurrence_key(line)))
+    items.sort(key=lambda item: item.line.due or date.max)  # stable: plan order kept on a tie
+    return items
+
+
+def _assignment_of(
+    directory: Directory, line: StatusLine, candidates: Sequence[AssignmentRef]
+) -> AssignmentRef | None:
+    """The assignment a line comes from: the line agency's own, else one it succeeded to."""
+    for ref in candidates:
+        if ref.agency_code == line.agency_code:
+            return ref
+    for ref in candidates:
+        if line.agency_code in directory.successors(ref.agency_code):
+            return ref
+    return None
 
 
 def find_item(items: Collection[WorkItem], assignment_id: int, occurrence: str) -> WorkItem | None:

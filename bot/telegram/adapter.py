@@ -56,7 +56,13 @@ from bot.core.commands import COMMANDS
 from bot.core.conversation import Conversation, SessionFactory
 from bot.core.messages import Incoming, Outgoing
 from bot.splitting import split_text
-from bot.telegram.channel import MAX_TEXT, TelegramChannel, paced_rate_limiter
+from bot.telegram.channel import (
+    CONNECTIONS,
+    MAX_TEXT,
+    TelegramChannel,
+    bot_request,
+    paced_rate_limiter,
+)
 from bot.telegram.keyboards import inline_keyboard
 from bot.telegram.membership import (
     REASON_BLOCKED,
@@ -111,7 +117,8 @@ class TelegramAdapter:
     ``session_factory`` opens the sessions of the adapter's own bookkeeping (contacts, notices);
     ``clock`` dates button presses (Telegram dates messages, not presses); ``on_queued`` is called
     when notices were put in the outbox (the service asks for a dispatch tick);
-    ``min_interval`` is the spacing between two messages to one chat.
+    ``min_interval`` is the spacing between two messages to one chat; ``connections`` the HTTP
+    connections the bot keeps (the dispatcher's sends and the updates in flight share them).
     """
 
     def __init__(
@@ -129,6 +136,7 @@ class TelegramAdapter:
         min_interval: float = 1.0,
         poll_timeout: float = POLL_TIMEOUT,
         max_concurrent_updates: int = DEFAULT_CONCURRENCY,
+        connections: int = CONNECTIONS,
         on_queued: Callable[[], None] | None = None,
     ) -> None:
         if not token:
@@ -150,13 +158,14 @@ class TelegramAdapter:
         self._session_factory = session_factory
         self._clock: Clock = clock or SystemClock()
         self._processor = PerChatUpdateProcessor(max_concurrent_updates)
-        self.application = self._build(token, base_url)
+        self.application = self._build(token, base_url, connections)
         self.channel = TelegramChannel(self.application.bot, min_interval=min_interval)
 
-    def _build(self, token: str, base_url: str | None) -> AnyApplication:
+    def _build(self, token: str, base_url: str | None, connections: int) -> AnyApplication:
         builder = (
             ApplicationBuilder()
             .token(token)
+            .request(bot_request(connections))  # getUpdates keeps PTB's own (one connection)
             .rate_limiter(paced_rate_limiter())
             .concurrent_updates(self._processor)
             .job_queue(None)  # the reminder scheduler does the timing

@@ -5,7 +5,10 @@ server answers the methods the product uses with the shapes Telegram documents, 
 updates for ``getUpdates`` (long polling that returns as soon as something is queued, with
 Telegram's ``offset`` confirmation rules), records what the bot sent, and can be told to fail the
 way Telegram fails: 403 for a blocked user, 429 with ``retry_after``, 400 with
-``migrate_to_chat_id`` for a group upgraded to a supergroup.
+``migrate_to_chat_id`` for a group upgraded to a supergroup. It also notes the client connection
+(address and port) of every request, and can hold calls until several are in flight at once
+(:meth:`FakeBotApi.hold`), so a test can tell concurrent requests from serialised ones without
+timing anything.
 
 It runs uvicorn in a thread with its own event loop, so it works from sync and async tests alike
 whatever event loop pytest-asyncio gives each test. Everything shared with the test thread is
@@ -110,6 +113,18 @@ class _Failure:
 
 
 @dataclass
+class _Gate:
+    """Calls of ``method`` wait until ``count`` of them are in the server at once."""
+
+    method: str
+    count: int
+    timeout: float
+    waiting: int = 0
+    most: int = 0  # the most calls held at once
+    open: bool = False
+
+
+@dataclass
 class _State:
     """Everything the test thread and the server thread share (under ``FakeBotApi._lock``)."""
 
@@ -126,6 +141,8 @@ class _State:
     edits: list[dict[str, Any]] = field(default_factory=list)
     commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
+    clients: list[tuple[str, str]] = field(default_factory=list)  # (method, "host:port")
+    gate: _Gate | None = None
 
 
 def decode_params(raw: dict[str, str]) -> dict[str, Any]:
@@ -362,6 +379,24 @@ class FakeBotApi:
             skip=skip,
         )
 
+    def hold(self, method: str, until_in_flight: int, timeout: float = 5.0) -> None:
+        """Hold calls of ``method`` until ``until_in_flight`` of them are in the server at once,
+        then answer them all (and every later call) as usual. A call still held after ``timeout``
+        seconds is answered 500: its companions never came, the client sent one at a time."""
+        with self._lock:
+            self._state.gate = _Gate(method, until_in_flight, timeout)
+
+    @property
+    def most_held(self) -> int:
+        """The most calls held at once by :meth:`hold` (0 without a hold)."""
+        with self._lock:
+            return self._state.gate.most if self._state.gate is not None else 0
+
+    def connections_used(self, method: str) -> set[str]:
+        """The distinct client connections ("host:port") that called ``method``."""
+        with self._lock:
+            return {client for name, client in self._state.clients if name == method}
+
     def migrate_chat(self, old_id: int, new_id: int) -> None:
         """From now on, sends to group ``old_id`` answer that it became supergroup ``new_id``."""
         with self._lock:
@@ -463,12 +498,15 @@ class FakeBotApi:
             params = await _read_params(request)
         except ValueError as exc:
             return _error(ApiError(400, f"Bad Request: can't parse request: {exc}"))
+        client = f"{request.client.host}:{request.client.port}" if request.client else "?"
         with self._lock:
             self._state.calls.append((method, params))
+            self._state.clients.append((method, client))
             self._changed.notify_all()
         try:
             if request.path_params["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
+            await self._pass_gate(method)
             if method == "getUpdates":
                 result = await self._get_updates(params)
             else:
@@ -479,6 +517,29 @@ class FakeBotApi:
         except ApiError as error:
             return _error(error)
         return JSONResponse({"ok": True, "result": result})
+
+    async def _pass_gate(self, method: str) -> None:
+        """Wait while a :meth:`hold` on ``method`` is closed (polling: the test thread sets it)."""
+        with self._lock:
+            gate = self._state.gate
+            if gate is None or gate.method != method or gate.open:
+                return
+            gate.waiting += 1
+            gate.most = max(gate.most, gate.waiting)
+            gate.open = gate.waiting >= gate.count
+        assert self._loop is not None
+        deadline = self._loop.time() + gate.timeout
+        try:
+            while True:
+                with self._lock:
+                    if gate.open:
+                        return
+                if self._loop.time() >= deadline:
+                    raise ApiError(500, "Internal Server Error: held call was alone")
+                await asyncio.sleep(0.005)
+        finally:
+            with self._lock:
+                gate.waiting -= 1
 
     def _raise_scripted_failure(self, method: str, params: dict[str, Any]) -> None:
         for index, failure in enumerate(self._state.failures):

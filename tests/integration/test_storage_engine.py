@@ -38,13 +38,45 @@ def test_sqlite_engine_creates_the_folder_and_sets_pragmas_on_every_connection(
         for connection in (first, second):
             pragmas = {
                 name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-                for name in ("journal_mode", "busy_timeout", "foreign_keys")
+                for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
             }
-            assert pragmas == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1}
+            # synchronous 1 is NORMAL: with WAL, commits do not wait for the disk one by one.
+            assert pragmas == {
+                "journal_mode": "wal",
+                "synchronous": 1,
+                "busy_timeout": 5000,
+                "foreign_keys": 1,
+            }
         first.close()
         second.close()
     finally:
         engine.dispose()
+
+
+def test_sqlite_synchronous_full_is_kept_when_asked(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'full.db'}", sqlite_synchronous="full")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+
+
+def test_an_in_memory_database_keeps_sqlites_default_synchronous() -> None:
+    # No write-ahead log in memory: NORMAL is only SQLite's safe setting with one.
+    engine = make_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "memory"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        engine.dispose()
+
+
+def test_an_unknown_synchronous_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="sqlite_synchronous"):
+        make_engine(f"sqlite:///{tmp_path / 'x.db'}", sqlite_synchronous="off")
 
 
 @pytest.mark.postgres

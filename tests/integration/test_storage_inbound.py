@@ -12,6 +12,7 @@ from storage.inbound import (
     abandon,
     abandon_stale,
     attach_report,
+    prune_stranger_messages,
     record_message,
     set_disposition,
     unbound_messages,
@@ -163,3 +164,26 @@ def test_unbound_messages_are_listed_newest_first_with_their_agency(session: Ses
     assert listed[0].received_at.astimezone(ZONE).hour == 8
     everything, _ = unbound_messages(session, since=week, limit=10)
     assert [m.text for m in everything][-1] == "50 giờ trước"
+
+
+def test_pruning_forgets_old_and_surplus_stranger_texts_and_keeps_bound_chats(
+    session: Session,
+) -> None:
+    contact = _contact(session, "100", "STC")
+    bound_old = _message(session, "100", NOW - timedelta(days=400), Disposition.UNBOUND,
+                         contact_id=contact)
+    stranger_old = _message(session, "900", NOW - timedelta(days=100), Disposition.STRANGER)
+    flood = [_message(session, "901", NOW - timedelta(minutes=m), Disposition.STRANGER, f"{m}")
+             for m in range(5)]
+    quiet = _message(session, "902", NOW - timedelta(days=1), Disposition.STRANGER)
+    session.commit()
+
+    gone = prune_stranger_messages(session, before=NOW - timedelta(days=90), keep_per_chat=3)
+    session.commit()
+
+    left = _dispositions(session)
+    assert gone == 3
+    assert bound_old in left and quiet in left and stranger_old not in left
+    # the flooding chat keeps its three newest texts (written 0, 1 and 2 minutes ago)
+    assert [m for m in flood if m in left] == flood[:3]
+    assert prune_stranger_messages(session, before=NOW - timedelta(days=90), keep_per_chat=3) == 0

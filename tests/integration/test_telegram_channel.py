@@ -268,21 +268,48 @@ async def test_one_message_per_second_in_each_chat(
 
 
 async def test_concurrent_sends_to_one_chat_queue_one_second_apart(
-    bot: ExtBot[Any],
+    api: FakeBotApi, bot: ExtBot[Any], fake_time: FakeTime
 ) -> None:
-    clock_now = [0.0]
-    requested: list[float] = []
-
-    async def record_sleep(seconds: float) -> None:
-        requested.append(seconds)  # the clock stays put: all three reserve their slot at once
-
-    channel = TelegramChannel(bot, clock=lambda: clock_now[0], sleep=record_sleep)
+    channel = TelegramChannel(bot, clock=fake_time.clock, sleep=fake_time.sleep)
     messages = [OutgoingMessage(str(USER), f"Tin {n}") for n in range(3)]
 
     results = await asyncio.gather(*(channel.send(m) for m in messages))
 
     assert all(r.outcome is Outcome.SENT for r in results)
-    assert sorted(requested) == [pytest.approx(1.0), pytest.approx(2.0)]
+    # One at a time, in the order asked, each a full second after the previous one ended.
+    assert fake_time.sleeps == [pytest.approx(1.0), pytest.approx(1.0)]
+    assert api.texts_for(USER) == ["Tin 0", "Tin 1", "Tin 2"]
+
+
+async def test_concurrent_sends_use_several_connections(api: FakeBotApi) -> None:
+    chats = [USER + n for n in range(4)]
+    api.hold("sendMessage", until_in_flight=len(chats))
+
+    async with build_bot(api.token, api.base_url, rate_limiter=False) as bot:
+        channel = TelegramChannel(bot)
+        results = await asyncio.gather(
+            *(channel.send(OutgoingMessage(str(chat), "Nhắc hạn báo cáo.")) for chat in chats)
+        )
+
+    # The server held each send until all four were in it at once: none waited for another.
+    assert [r.outcome for r in results] == [Outcome.SENT] * len(chats)
+    assert api.most_held == len(chats)
+    assert len(api.connections_used("sendMessage")) == len(chats)
+
+
+async def test_one_connection_would_serialise_the_sends(api: FakeBotApi) -> None:
+    """The control for the test above: with a pool of one, the held send stays alone."""
+    api.hold("sendMessage", until_in_flight=2, timeout=0.5)
+
+    async with build_bot(api.token, api.base_url, rate_limiter=False, connections=1) as bot:
+        channel = TelegramChannel(bot)
+        results = await asyncio.gather(
+            *(channel.send(OutgoingMessage(str(USER + n), "Nhắc hạn.")) for n in range(2))
+        )
+
+    assert Outcome.TRANSIENT in [r.outcome for r in results]
+    assert api.most_held == 1
+    assert len(api.connections_used("sendMessage")) == 1
 
 
 @pytest.mark.parametrize(

@@ -190,3 +190,11 @@ def test_at_local_is_aware_at_plus_seven() -> None:
     assert moment.tzinfo is ZONE
     assert moment.utcoffset() == timedelta(hours=7)
     assert moment.astimezone(UTC) == datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+
+
+def test_holidays_are_computed_at_the_first_question_not_when_the_calendar_is_built() -> None:
+    calendar = WorkingCalendar()
+    # a service's start builds the calendar but may ask nothing of it before its first reminder
+    assert "_table" not in vars(calendar) and "_package" not in vars(calendar)
+    assert not calendar.is_working_day(date(2025, 9, 2))  # Quốc khánh
+    assert "_table" in vars(calendar)
