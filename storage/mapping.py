@@ -5,7 +5,9 @@ agencies and groups are stored one row each, group members in their own table.
 """
 
 from datetime import date
-from typing import TypedDict
+from typing import Any, TypedDict
+
+from sqlmodel import col
 
 from domain.agencies import Agency, AgencyLevel, Group
 from domain.deadlines import Deadline, DeadlineKind, Frequency
@@ -37,6 +39,39 @@ def deadline_columns(deadline: Deadline) -> DeadlineColumns:
         anchor_day=deadline.anchor_day,
         precondition=deadline.precondition,
         soft_kind=deadline.soft_kind.value if deadline.soft_kind else None,
+    )
+
+
+# The task columns a Deadline is made of, in the order of its fields: selected as plain columns
+# where tasks are read by the thousand (status lines, work lists), then ``deadline_from_row``.
+DEADLINE_COLUMNS = (
+    col(Task.deadline_kind),
+    col(Task.deadline_text),
+    col(Task.due),
+    col(Task.start),
+    col(Task.until),
+    col(Task.frequency),
+    col(Task.anchor_month),
+    col(Task.anchor_day),
+    col(Task.precondition),
+    col(Task.soft_kind),
+)
+
+
+def deadline_from_row(columns: tuple[Any, ...]) -> Deadline:
+    """The Deadline of the values of ``DEADLINE_COLUMNS``, in that order."""
+    kind, text, due, start, until, frequency, anchor_month, anchor_day, precondition, soft = columns
+    return Deadline(
+        kind=DeadlineKind(kind),
+        text=text,
+        due=due,
+        start=start,
+        until=until,
+        frequency=Frequency(frequency) if frequency else None,
+        anchor_month=anchor_month,
+        anchor_day=anchor_day,
+        precondition=precondition,
+        soft_kind=DeadlineKind(soft) if soft else None,
     )
 
 

@@ -20,7 +20,8 @@ from sqlalchemy import Select, bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select, update
 
-from domain.deadlines import Deadline, DeadlineKind, Frequency
+from domain.deadlines import Deadline, DeadlineKind
+from storage.mapping import DEADLINE_COLUMNS, deadline_from_row
 from storage.models import (
     Assignment,
     Plan,
@@ -55,37 +56,6 @@ class AssignmentRef:
         return kind is DeadlineKind.RECURRING
 
 
-# The task columns a Deadline is made of, in the order of its fields.
-_DEADLINE_COLUMNS = (
-    col(Task.deadline_kind),
-    col(Task.deadline_text),
-    col(Task.due),
-    col(Task.start),
-    col(Task.until),
-    col(Task.frequency),
-    col(Task.anchor_month),
-    col(Task.anchor_day),
-    col(Task.precondition),
-    col(Task.soft_kind),
-)
-
-
-def _deadline(columns: tuple[Any, ...]) -> Deadline:
-    kind, text, due, start, until, frequency, anchor_month, anchor_day, precondition, soft = columns
-    return Deadline(
-        kind=DeadlineKind(kind),
-        text=text,
-        due=due,
-        start=start,
-        until=until,
-        frequency=Frequency(frequency) if frequency else None,
-        anchor_month=anchor_month,
-        anchor_day=anchor_day,
-        precondition=precondition,
-        soft_kind=DeadlineKind(soft) if soft else None,
-    )
-
-
 @cache
 def _refs_query(by_agency: bool, by_id: bool) -> Select[Any]:
     """The statement of ``assignment_refs``, built once per filter: its cache key too."""
@@ -99,7 +69,7 @@ def _refs_query(by_agency: bool, by_id: bool) -> Select[Any]:
             col(Task.number),
             col(Task.title),
             col(Task.precondition_met_on),
-            *_DEADLINE_COLUMNS,
+            *DEADLINE_COLUMNS,
         )
         .join(Task, col(Task.id) == col(Assignment.task_id))
         .join(Plan, col(Plan.id) == col(Task.plan_id))
@@ -146,7 +116,7 @@ def assignment_refs(
         columns = tuple(row[8:])
         deadline = deadlines.get(columns)
         if deadline is None:
-            deadline = deadlines[columns] = _deadline(columns)
+            deadline = deadlines[columns] = deadline_from_row(columns)
         refs.append(
             AssignmentRef(
                 assignment_id=aid,

@@ -51,10 +51,11 @@ from sqlmodel import Session, col
 
 from domain.agencies import Directory
 from domain.calendar import WorkingCalendar, at_local, local_date
-from domain.deadlines import Deadline, DeadlineKind, Frequency
+from domain.deadlines import Deadline, DeadlineKind
 from domain.occurrences import occurrences
 from domain.plan_import import Role
 from domain.status import ReportView, StatusLine, StatusResult, status_of
+from storage.mapping import DEADLINE_COLUMNS, deadline_from_row
 from storage.models import AgencyRow, Assignment, Contact, Plan, ProgressReport, Task
 
 _EARLIEST = date(1900, 1, 1)
@@ -93,37 +94,6 @@ class _Line:
     slot: _Slot
     sources: set[str]  # the assignments' own agency codes
     reports: list[ReportView] = field(default_factory=list)
-
-
-# The task columns a Deadline is made of, in the order of its fields.
-_DEADLINE_COLUMNS = (
-    col(Task.deadline_kind),
-    col(Task.deadline_text),
-    col(Task.due),
-    col(Task.start),
-    col(Task.until),
-    col(Task.frequency),
-    col(Task.anchor_month),
-    col(Task.anchor_day),
-    col(Task.precondition),
-    col(Task.soft_kind),
-)
-
-
-def _deadline(columns: tuple[Any, ...]) -> Deadline:
-    kind, text, due, start, until, frequency, anchor_month, anchor_day, precondition, soft = columns
-    return Deadline(
-        kind=DeadlineKind(kind),
-        text=text,
-        due=due,
-        start=start,
-        until=until,
-        frequency=Frequency(frequency) if frequency else None,
-        anchor_month=anchor_month,
-        anchor_day=anchor_day,
-        precondition=precondition,
-        soft_kind=DeadlineKind(soft) if soft else None,
-    )
 
 
 def _waiting(deadline: Deadline) -> _Schedule:
@@ -306,7 +276,7 @@ def _gather(
             col(Plan.issued_on),
             col(Plan.id),
             col(Task.position),
-            *_DEADLINE_COLUMNS,
+            *DEADLINE_COLUMNS,
         )
         .join(Task, col(Task.id) == col(Assignment.task_id))
         .join(Plan, col(Plan.id) == col(Task.plan_id))
@@ -397,7 +367,7 @@ def _gather(
             columns = tuple(row[11:])
             deadline = deadlines.get(columns)
             if deadline is None:
-                deadline = deadlines[columns] = _deadline(columns)
+                deadline = deadlines[columns] = deadline_from_row(columns)
             schedule_key = (deadline, plan_date, met_on)
             found_schedule = schedules.get(schedule_key)
             if found_schedule is None:
