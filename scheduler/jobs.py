@@ -107,39 +107,48 @@ class ReminderJobs:
             coalesce=True,
             max_instances=1,
         )
-        at = settings.digest_at
-        self.scheduler.add_job(
+        self._daily(
             self._digesting,
+            settings.digest_at,
+            settings.digest_grace,
+            DIGEST_JOB,
+            "Tổng hợp hằng ngày cho cơ quan theo dõi",
+        )
+        if zalo_checkin is not None:
+            self._daily(
+                self._checking_in,
+                settings.checkin_at,
+                settings.checkin_grace,
+                CHECKIN_JOB,
+                "Mời trả lời trước khi hết thời hạn tương tác Zalo",
+            )
+        if housekeeping is not None:
+            self._daily(
+                self._housekeeping_run,
+                settings.housekeeping_at,
+                settings.housekeeping_grace,
+                HOUSEKEEPING_JOB,
+                "Dọn dữ liệu và chuẩn bị số liệu ngày mới",
+            )
+
+    def _daily(
+        self,
+        function: Callable[[], Awaitable[None]],
+        at: time,
+        grace: timedelta,
+        job_id: str,
+        name: str,
+    ) -> None:
+        """A job once a day at ``at``, Viet Nam time."""
+        self.scheduler.add_job(
+            function,
             CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=ZONE),
-            id=DIGEST_JOB,
-            name="Tổng hợp hằng ngày cho cơ quan theo dõi",
-            misfire_grace_time=int(settings.digest_grace.total_seconds()),
+            id=job_id,
+            name=name,
+            misfire_grace_time=int(grace.total_seconds()),
             coalesce=True,
             max_instances=1,
         )
-        if zalo_checkin is not None:
-            at = settings.checkin_at
-            self.scheduler.add_job(
-                self._checking_in,
-                CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=ZONE),
-                id=CHECKIN_JOB,
-                name="Mời trả lời trước khi hết thời hạn tương tác Zalo",
-                misfire_grace_time=int(settings.checkin_grace.total_seconds()),
-                coalesce=True,
-                max_instances=1,
-            )
-
-        if housekeeping is not None:
-            at = settings.housekeeping_at
-            self.scheduler.add_job(
-                self._housekeeping_run,
-                CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=ZONE),
-                id=HOUSEKEEPING_JOB,
-                name="Dọn dữ liệu và chuẩn bị số liệu ngày mới",
-                misfire_grace_time=int(settings.housekeeping_grace.total_seconds()),
-                coalesce=True,
-                max_instances=1,
-            )
 
     # --- control ------------------------------------------------------------------------------
 
