@@ -289,6 +289,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
               "Request: “{text}”",
     },
     "chat.notify.until": {"vi": " đến ngày {date}", "en": " until {date}"},
+    "chat.review.typed": {
+        "vi": "Để xác nhận, gửi: /xacnhan {id}\nĐể trả lại, gửi: /xacnhan {id} tralai",
+        "en": "To confirm, send: /confirm {id}\nTo return it, send: /confirm {id} return",
+    },
     "chat.review.confirmed": {
         "vi": "Đã xác nhận hoàn thành ({who}, ngày {date}).",
         "en": "Confirmed ({who}, {date}).",

@@ -10,7 +10,9 @@ Each ``tick(now)``:
    left" is not sent next to "1 day overdue": ``domain.reminders.supersede``);
 3. chooses, for each person, the chat that can take their rows now (below), groups the rows per
    chat into ONE digest (their language, split under the channel's limit without cutting an
-   item), coordinator notices appended, and sends it;
+   item), coordinator notices appended (one with buttons, a completion to confirm, as a message
+   of its own: ``scheduler.messages``; on Zalo, which has no buttons, with what to type instead),
+   and sends it;
 4. records each message sent (``SentMessage``: replies and buttons are bound through it) and
    marks the rows: sent; failed and retried with exponential backoff (transient error, given up
    after ``max_attempts`` claims); failed for good (the message itself is wrong); unreachable
@@ -491,7 +493,7 @@ class Dispatcher:
         notices: list[Notice] = []
         for row in rows:
             if row.assignment_id is None:
-                notices.append(Notice(_row_id(row), _notice_text(row, contact.language)))
+                notices.append(_notice(row, contact.language, channel_key))
                 continue
             detail = context.details[row.assignment_id]
             lines.append(Line(_row_id(row), self._item(row, detail), row.assignment_id,
@@ -900,6 +902,17 @@ def _invite_reply(composed: Composed, lang: str, limit: int) -> Composed:
 
 def _actionable(row: Reminder) -> bool:
     return row.audience == Audience.AGENCY and row.step != PRECONDITION
+
+
+def _notice(row: Reminder, lang: str, channel_key: str) -> Notice:
+    """A coordinator notice as ``channel_key`` shows it: with its buttons (a message of its own),
+    or, on Zalo, which shows none, with the typed equivalent the payload holds."""
+    text = _notice_text(row, lang)
+    buttons = outbox.notice_buttons(row.payload)
+    if buttons and channel_key == ZALO:
+        typed = str((row.payload or {}).get("typed") or "")
+        return Notice(_row_id(row), f"{text}\n\n{typed}" if typed else text)
+    return Notice(_row_id(row), text, buttons)
 
 
 def _notice_text(row: Reminder, lang: str) -> str:

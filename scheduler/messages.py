@@ -8,7 +8,11 @@ itself (rendered once with a marker in place of each title, titles being no part
 rather than copied here, so the two can never disagree.
 
 Coordinator notices (a contact that cannot be reached, ...) are plain texts: they ride at the end
-of the recipient's digest when they fit, else as their own message.
+of the recipient's digest when they fit, else as their own message. A notice with buttons (a
+completion to confirm or return, relayed from the conversation) comes after them, alone in its
+message: pressing one of its buttons rewrites that message with the decision, which must
+neither wipe a digest nor leave another report's buttons acting on a message that no longer shows
+it.
 """
 
 import re
@@ -56,6 +60,7 @@ class Line:
 class Notice:
     row_id: int
     text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()  # a notice with buttons is a message of its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +147,13 @@ def compose(
         parts, items = _digest_parts(
             lines, today=today, lang=lang, agency_name=agency_name, limit=limit
         )
-    for notice in notices:
-        last = parts[-1] if parts else None
+    # Notices with buttons come last, each a message of its own: nothing can join them.
+    for notice in sorted(notices, key=lambda n: bool(n.buttons)):
+        last = parts[-1] if parts and not notice.buttons else None
         if last is not None and utf16_length(f"{last.text}\n\n{notice.text}") <= limit:
             parts[-1] = replace(
                 last, text=f"{last.text}\n\n{notice.text}", row_ids=(*last.row_ids, notice.row_id)
             )
         else:
-            parts.append(Part(notice.text, (notice.row_id,)))
+            parts.append(Part(notice.text, (notice.row_id,), notice.buttons))
     return Composed(tuple(parts), items)

@@ -10,8 +10,13 @@ recorded by the worker that took over.
 ``claim_due`` commits (the claim must be visible to other workers before anything is sent, and
 SQLite must not stay locked while a message travels); the ``mark_*`` functions leave committing to
 the caller, like the rest of storage. Every delivery outcome also leaves a ``DeliveryAttempt`` row.
+
+A coordinator notice's JSON payload holds its ``text`` (``text_en`` when worded in both languages)
+and, for a conversation message relayed through the outbox (``chat_notice``), the message's
+``buttons`` and ``typed``: what a chat without buttons (Zalo) shows instead of them.
 """
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +25,10 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select, update
 
+from domain.delivery import Button
 from storage.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderState
+
+log = logging.getLogger(__name__)
 
 # SQLite allows 32766 bound values per statement; a reminder row binds about twenty.
 _INSERT_CHUNK = 500
@@ -215,3 +223,34 @@ def _finish(
         )
         session.flush()
     return True
+
+
+def chat_notice(
+    text: str, buttons: Sequence[Sequence[Button]] = (), typed: str = ""
+) -> dict[str, Any]:
+    """The payload of a conversation message relayed through the outbox, buttons included."""
+    payload: dict[str, Any] = {"kind": "chat", "text": text}
+    rows = [[[button.label, button.data] for button in row] for row in buttons if row]
+    if rows:
+        payload["buttons"] = rows
+    if typed:
+        payload["typed"] = typed
+    return payload
+
+
+def notice_buttons(payload: dict[str, Any] | None) -> tuple[tuple[Button, ...], ...]:
+    """The buttons ``chat_notice`` stored; a malformed button is left out (and logged), never
+    allowed to stop the notice itself."""
+    rows: list[tuple[Button, ...]] = []
+    stored = (payload or {}).get("buttons")
+    for row in stored if isinstance(stored, list) else ():
+        kept: list[Button] = []
+        for button in row if isinstance(row, list) else ():
+            try:
+                label, data = button
+                kept.append(Button(str(label), str(data)))
+            except (TypeError, ValueError):
+                log.warning("notice button %r left out: not a (label, data) pair", button)
+        if kept:
+            rows.append(tuple(kept))
+    return tuple(rows)

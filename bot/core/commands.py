@@ -79,9 +79,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "confirm",
         ("xacnhan",),
-        "Báo cáo hoàn thành đang chờ xác nhận",
-        "Reported completions awaiting confirmation",
+        "Báo cáo hoàn thành đang chờ xác nhận"
+        ' (/xacnhan <số> để xác nhận, thêm "tralai" để trả lại)',
+        "Reported completions awaiting confirmation"
+        ' (/xacnhan <n> to confirm, add "return" to send back)',
         coordinator_only=True,
+        takes_args=True,
     ),
     Command(
         "messages",

@@ -820,6 +820,10 @@ class Conversation:
         return [chat.say(text)]
 
     def _confirm_list(self, chat: _Chat, args: str) -> list[Outgoing]:
+        typed = _TYPED_REVIEW.fullmatch(fold(args))
+        if typed is not None:  # "/xacnhan 42 [tralai]": the confirm/return buttons, typed (Zalo)
+            choice = ReviewChoice(int(typed.group(1)), typed.group(2) is None)
+            return self._review(chat, choice, typed=True)
         lang = chat.lang
         pending = pending_reviews(chat.session, limit=_CONFIRM_LIST)
         refs = {
@@ -885,7 +889,7 @@ class Conversation:
         )
         return agency_name(self.directory, contact.agency_code if contact else ref.agency_code)
 
-    def _review(self, chat: _Chat, choice: ReviewChoice) -> list[Outgoing]:
+    def _review(self, chat: _Chat, choice: ReviewChoice, *, typed: bool = False) -> list[Outgoing]:
         lang = chat.lang
         if not chat.coordinator:
             return self._denied(
@@ -896,7 +900,8 @@ class Conversation:
         if report is not None and report.kind == ProgressKind.DONE.value:
             refs = assignment_refs(chat.session, assignment_ids=[report.assignment_id])
         if report is None or not refs:
-            return [chat.answer(t("chat.review.gone", lang))]
+            gone = t("chat.review.gone", lang)
+            return [chat.say(gone) if typed else chat.answer(gone)]
         coordinator = next(c for c in chat.contacts if c.role == ContactRole.COORDINATOR.value)
         reviewed = review_completion(
             chat.session,
@@ -908,7 +913,8 @@ class Conversation:
             directory=self.directory,
             lang=lang,
         )
-        return [chat.say(reviewed.text, edit=True, answer=reviewed.answer), *reviewed.notifications]
+        said = chat.say(reviewed.text, edit=not typed, answer=None if typed else reviewed.answer)
+        return [said, *reviewed.notifications]
 
     # --- chat state ----------------------------------------------------------------------------
 
@@ -985,6 +991,9 @@ def _help_line(command: Command, lang: str) -> str:
         alias=alias,
         description=command.description(lang),
     )
+
+
+_TYPED_REVIEW = re.compile(r"#?(\d{1,12})(?: +(tra ?lai|return))?")  # folded "/xacnhan" args
 
 
 def _review_buttons(report_id: int, lang: str) -> Buttons:

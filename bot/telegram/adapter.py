@@ -16,8 +16,9 @@ database work); each ``Outgoing`` is then carried out:
   message per second per chat and the error mapping apply to them as to reminders;
 - a notification for someone on another platform (a coordinator on Zalo) is queued in the outbox
   as a notice, and the dispatcher delivers it, as it does a Telegram notification that failed for
-  a reason worth retrying. Buttons do not survive that road (a notice is text); the coordinator's
-  /xacnhan lists what awaits confirmation.
+  a reason worth retrying. Its buttons travel with it (``bot.typed_buttons.relay_payload``): the
+  dispatcher sends a completion to confirm as a message of its own with its confirm/return
+  buttons, or, on Zalo, with the "/xacnhan <n>" that does the same.
 The bot's membership in a chat (blocked, unblocked, group upgraded) is kept in the contacts
 (``bot.telegram.membership``). Errors are logged, never shown: the core already answers a
 failure with an apology, and PTB's error handler catches the rest.
@@ -72,6 +73,7 @@ from bot.telegram.membership import (
     chat_moved,
 )
 from bot.telegram.ordering import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
+from bot.typed_buttons import relay_payload
 from domain.calendar import ZONE
 from domain.delivery import Outcome, SendResult
 from scheduler.clock import Clock, SystemClock
@@ -407,7 +409,7 @@ class TelegramAdapter:
                 session,
                 key=f"chat:{key}" if key else f"chat:{self._clock.now().isoformat()}",
                 contact_ids=ids[:1],
-                payload={"kind": "chat", "text": item.text},
+                payload=relay_payload(session, item, ids[0]),
                 now=self._clock.now(),
             )
             session.commit()

@@ -7,9 +7,11 @@ hands the rest to the callbacks of a ``ZaloWebhook``; ``ZaloAdapter`` provides t
   ``Conversation.handle`` runs in a worker thread (it does database work), one message of a user
   at a time, in the order they came;
 - each ``Outgoing`` is carried out: to a Zalo chat through ``ZaloChannel``, to anyone on another
-  platform (a coordinator on Telegram) as an outbox notice that the dispatcher delivers. Zalo
-  messages carry no buttons: a task picker's buttons become numbered lines, which the core takes
-  back as a number ("which task?": "2"); other buttons have a typed equivalent the text names;
+  platform (a coordinator on Telegram) as an outbox notice that the dispatcher delivers, buttons
+  included (``bot.typed_buttons.relay_payload``). Zalo messages carry no buttons: a task
+  picker's buttons become numbered lines, which the core takes back as a number ("which task?":
+  "2"), a completion's confirm/return buttons the "/xacnhan <n>" that does the same; other
+  buttons have a typed equivalent the text names;
 - a notification to another Zalo user that Zalo refuses (window closed, not a follower, an
   error) is queued in the outbox too: the dispatcher retries it, carries it to the person's other
   chat, or marks the person unreachable and tells the coordinators; nothing is dropped. A failed
@@ -31,9 +33,9 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.core.buttons import decode_pick
 from bot.core.conversation import Conversation, SessionFactory
 from bot.core.messages import Incoming, Outgoing
+from bot.typed_buttons import has_review, pick_lines, relay_payload, review_hint
 from bot.webhooks import ZaloWebhook
 from bot.zalo.channel import ZaloChannel
 from bot.zalo.client import DEFAULT_API_BASE, ZaloClient
@@ -43,6 +45,7 @@ from domain.i18n import DEFAULT_LANG, t
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatcher import queue_unreachable_notice
 from storage.contacts import chat_contacts
+from storage.models import Contact
 from storage.progress import assignment_refs
 from storage.recipients import coordinator_contacts
 from storage.reminder_queries import queue_notices
@@ -54,10 +57,13 @@ CHANNEL = "zalo"
 DEFAULT_OAUTH_BASE = "https://oauth.zaloapp.com"
 
 
-def zalo_text(item: Outgoing) -> str:
-    """The text of ``item`` as Zalo shows it: a task picker's buttons become numbered lines."""
-    picks = [b.label for row in item.buttons for b in row if decode_pick(b.data) is not None]
-    return "\n".join([item.text, *picks]) if picks else item.text
+def zalo_text(item: Outgoing, lang: str = DEFAULT_LANG) -> str:
+    """The text of ``item`` as Zalo shows it: a task picker's buttons become numbered lines, a
+    completion's confirm/return buttons the commands that do the same (in ``lang``)."""
+    picks = pick_lines(item.buttons)
+    text = "\n".join([item.text, *picks]) if picks else item.text
+    hint = review_hint(item.buttons, lang)
+    return f"{text}\n\n{hint}" if hint else text
 
 
 def zalo_unfollowed(
@@ -250,7 +256,10 @@ class ZaloAdapter:
                 log.exception("could not deliver to %s chat %s", item.channel, item.chat_id)
 
     async def _send(self, item: Outgoing, key: str) -> None:
-        result = await self.channel.send(OutgoingMessage(item.chat_id, zalo_text(item)))
+        lang = DEFAULT_LANG
+        if has_review(item.buttons):  # the typed commands are worded in the reader's language
+            lang = await asyncio.to_thread(self._language, item)
+        result = await self.channel.send(OutgoingMessage(item.chat_id, zalo_text(item, lang)))
         if result.outcome is Outcome.SENT:
             return
         log.warning(
@@ -262,11 +271,7 @@ class ZaloAdapter:
     def _relay(self, item: Outgoing, key: str) -> None:
         """Queue ``item`` as an outbox notice for its recipient; the dispatcher sends it."""
         with self._session_factory() as session:
-            if item.contact_id is not None:
-                ids = [item.contact_id]
-            else:
-                found = chat_contacts(session, item.channel, item.chat_id)
-                ids = [c.id for c in found if c.id is not None]
+            ids = self._recipients(session, item)
             if not ids:
                 log.warning("no contact for %s chat %s: dropped", item.channel, item.chat_id)
                 return
@@ -274,12 +279,26 @@ class ZaloAdapter:
                 session,
                 key=f"chat:{key}",
                 contact_ids=ids[:1],
-                payload={"kind": "chat", "text": zalo_text(item)},
+                payload=relay_payload(session, item, ids[0]),
                 now=self._clock.now(),
             )
             session.commit()
         if queued:
             self._queued()
+
+    @staticmethod
+    def _recipients(session: Session, item: Outgoing) -> list[int]:
+        if item.contact_id is not None:
+            return [item.contact_id]
+        found = chat_contacts(session, item.channel, item.chat_id)
+        return [c.id for c in found if c.id is not None]
+
+    def _language(self, item: Outgoing) -> str:
+        """The language of the person ``item`` is for (Vietnamese when nobody is found)."""
+        with self._session_factory() as session:
+            ids = self._recipients(session, item)
+            contact = session.get(Contact, ids[0]) if ids else None
+            return contact.language if contact else DEFAULT_LANG
 
     # --- bookkeeping --------------------------------------------------------------------------
 
