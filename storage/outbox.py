@@ -8,8 +8,10 @@ still claimed by the same worker, so a slow worker whose lease expired cannot ov
 recorded by the worker that took over.
 
 ``claim_due`` commits (the claim must be visible to other workers before anything is sent, and
-SQLite must not stay locked while a message travels); the ``mark_*`` functions leave committing to
-the caller, like the rest of storage. Every delivery outcome also leaves a ``DeliveryAttempt`` row.
+SQLite must not stay locked while a message travels) and returns ``ClaimedReminder`` snapshots:
+plain immutable values read from the claiming statement itself, no ORM objects (a tick claims
+tens of thousands of rows). The ``mark_*`` functions leave committing to the caller, like the
+rest of storage. Every delivery outcome also leaves a ``DeliveryAttempt`` row.
 
 A coordinator notice's JSON payload holds its ``text`` (``text_en`` when worded in both languages)
 and, for a conversation message relayed through the outbox (``chat_notice``), the message's
@@ -18,7 +20,8 @@ and, for a conversation message relayed through the outbox (``chat_notice``), th
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -26,12 +29,43 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select, update
 
 from domain.delivery import Button
+from storage.id_lists import among
 from storage.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderState
 
 log = logging.getLogger(__name__)
 
 # SQLite allows 32766 bound values per statement; a reminder row binds about twenty.
 _INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedReminder:
+    """An outbox row as its claim left it: what a dispatcher reads to word and route it."""
+
+    # What the claim wrote, the same for every row of a claim (so not read back).
+    state: str
+    claimed_by: str
+    lease_until: datetime
+    # The row's own columns, read back from the claiming statement.
+    id: int
+    assignment_id: int | None  # None: a coordinator notice, its text in ``payload``
+    occurrence: str
+    step: str
+    audience: str
+    contact_id: int
+    due: date | None
+    send_at: datetime
+    attempts: int  # claims so far, this one included
+    payload: dict[str, Any] | None
+
+
+_WRITTEN_BY_THE_CLAIM = ("state", "claimed_by", "lease_until")
+# The columns ``claim_due`` reads back, in the order of ``ClaimedReminder``'s fields.
+_CLAIMED_COLUMNS = tuple(
+    getattr(Reminder, name).expression
+    for name in ClaimedReminder.__dataclass_fields__
+    if name not in _WRITTEN_BY_THE_CLAIM
+)
 
 
 def upsert_planned(session: Session, rows: Sequence[Reminder]) -> int:
@@ -79,11 +113,12 @@ def claimable(now: datetime) -> ColumnElement[bool]:
 
 def claim_due(
     session: Session, now: datetime, worker: str, lease: timedelta, limit: int
-) -> list[Reminder]:
+) -> list[ClaimedReminder]:
     """Claim up to ``limit`` due rows for ``worker`` until ``now + lease``, oldest first; commits.
 
-    The rows come back detached from the session, as they were when claimed. A claim counts as an
-    attempt (``attempts`` + 1), so a row that kills its dispatcher is not retried for ever.
+    The rows come back as they were when claimed (``ClaimedReminder``, not bound to any
+    session). A claim counts as an attempt (``attempts`` + 1), so a row that kills its
+    dispatcher is not retried for ever.
     """
     if limit <= 0:
         return []
@@ -97,46 +132,44 @@ def claim_due(
     }
     picked = select(Reminder.id).where(claimable(now)).order_by(*oldest_first).limit(limit)
     returning = bind.dialect.update_returning
-    ids: Sequence[int | None] = ()
+    connection = session.connection()  # plain rows throughout: no ORM identity map, no objects
+    ids: Sequence[int] = ()
+    targets: ColumnElement[bool]
     if bind.dialect.name == "postgresql":
         # Rows another worker is claiming right now are locked: skip them rather than wait.
-        ids = session.exec(picked.with_for_update(skip_locked=True)).all()
-        targets: ColumnElement[bool] = col(Reminder.id).in_(ids)
+        ids = connection.execute(picked.with_for_update(skip_locked=True)).scalars().all()
+        if not ids:
+            session.commit()
+            return []
+        # The ids as one array parameter: thousands of placeholders cost more to prepare than
+        # the UPDATE takes to run.
+        (targets,) = among(session, col(Reminder.id), ids)
     elif returning:
         # SQLite has one writer at a time, so this single UPDATE is atomic; re-checking the
         # condition keeps it correct whatever snapshot the subquery saw.
         targets = and_(col(Reminder.id).in_(picked.scalar_subquery()), claimable(now))
     else:
-        ids = session.exec(picked).all()
+        ids = connection.execute(picked).scalars().all()
         targets = and_(col(Reminder.id).in_(ids), claimable(now))
 
     statement = update(Reminder).where(targets).values(**claim)
-    options = {"synchronize_session": False}
     if returning:
-        result = session.exec(
-            statement.returning(Reminder),
-            execution_options={**options, "populate_existing": True},
-        )
-        claimed = list(result.scalars().all())
+        rows = connection.execute(statement.returning(*_CLAIMED_COLUMNS)).all()
     else:
         # SQLite before 3.35 has no RETURNING. The UPDATE holds the write lock until commit, so
         # the candidates now carrying this worker's exact lease are the ones it just claimed.
-        session.exec(statement, execution_options=options)
-        claimed = list(
-            session.exec(
-                select(Reminder)
-                .where(
-                    col(Reminder.id).in_(ids),
-                    Reminder.state == ReminderState.CLAIMED,
-                    Reminder.claimed_by == worker,
-                    Reminder.lease_until == now + lease,
-                )
-                .execution_options(populate_existing=True)
-            ).all()
-        )
-    claimed.sort(key=lambda r: (r.send_at, r.id or 0))
-    for reminder in claimed:
-        session.expunge(reminder)
+        connection.execute(statement)
+        rows = connection.execute(
+            select(*_CLAIMED_COLUMNS).where(
+                col(Reminder.id).in_(ids),
+                col(Reminder.state) == ReminderState.CLAIMED,
+                col(Reminder.claimed_by) == worker,
+                col(Reminder.lease_until) == now + lease,
+            )
+        ).all()
+    state, lease_until = ReminderState.CLAIMED.value, now + lease
+    claimed = [ClaimedReminder(state, worker, lease_until, *row) for row in rows]
+    claimed.sort(key=lambda r: (r.send_at, r.id))
     session.commit()
     return claimed
 

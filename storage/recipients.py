@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col, update
 
+from storage.id_lists import among
 from storage.models import Contact, ContactRole
 
 
@@ -148,10 +149,11 @@ def people_of(
 
 
 def contacts_by_id(session: Session, ids: Iterable[int]) -> dict[int, ContactInfo]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    return {info.id: info for info in _infos(session, col(Contact.id).in_(wanted))}
+    return {
+        info.id: info
+        for wanted in among(session, col(Contact.id), ids)
+        for info in _infos(session, wanted)
+    }
 
 
 def coordinator_contacts(session: Session, agencies: Iterable[str]) -> list[ContactInfo]:

@@ -23,16 +23,16 @@ from sqlalchemy import (
     insert,
     literal,
     or_,
-    tuple_,
 )
 from sqlalchemy import select as plain_select  # any number of columns, unlike sqlmodel's
 from sqlalchemy.dialects import sqlite
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, select, update
 
 from domain.deadlines import Deadline, DeadlineKind
 from domain.occurrences import occurrences
 from domain.plan_import import Role
 from domain.reminders import PRECONDITION, AssignmentView
+from storage.id_lists import among
 from storage.mapping import deadline_of
 from storage.models import (
     Assignment,
@@ -50,16 +50,11 @@ from storage.models import (
     Task,
 )
 from storage.outbox import upsert_planned
+from storage.types import UTCDateTime
 
 LAST_PLANNING_KEY = "scheduler.last_planning"
 PLANNING_REQUEST_KEY = "scheduler.planning_requested"
 NOTICE_STEP = "notice"
-_IN_CHUNK = 5000  # ids per IN (...) list: well under every driver's limit on bound values
-
-
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
 
 
 # --- planning ---------------------------------------------------------------------------------
@@ -306,11 +301,15 @@ class AssignmentDetail:
     active: bool  # both the assignment and its task are still in the plan
 
 
+# Looked up by value, once per row of a tick: a dict is several times faster than Enum(value).
+_ROLES = {role.value: role for role in Role}
+_DEADLINE_KINDS = {kind.value: kind for kind in DeadlineKind}
+
+
 def assignment_details(session: Session, ids: Iterable[int]) -> dict[int, AssignmentDetail]:
-    wanted = sorted(set(ids))
     found: dict[int, AssignmentDetail] = {}
     connection = session.connection()  # plain rows: a tick may read thousands of them
-    for chunk in _chunks(wanted):
+    for wanted in among(session, col(Assignment.id), ids):
         rows = connection.execute(
             plain_select(
                 col(Assignment.id),
@@ -329,23 +328,23 @@ def assignment_details(session: Session, ids: Iterable[int]) -> dict[int, Assign
             )
             .join(Task, col(Task.id) == col(Assignment.task_id))
             .join(Plan, col(Plan.id) == col(Task.plan_id))
-            .where(col(Assignment.id).in_(chunk))
+            .where(wanted)
         )
         for row in rows:
             aid, agency, role, active, plan, coordinator, task, title, text = row[:9]
             kind, soft, met, live = row[9:]
-            deadline_kind = DeadlineKind(kind)
+            deadline_kind = _DEADLINE_KINDS[kind]
             found[aid] = AssignmentDetail(
                 assignment_id=aid,
                 agency_code=agency,
-                role=Role(role),
+                role=_ROLES[role],
                 plan=plan,
                 coordinator=coordinator,
                 task=task,
                 title=title,
                 deadline_text=text,
                 deadline_kind=deadline_kind,
-                single=single_occurrence(deadline_kind, DeadlineKind(soft) if soft else None),
+                single=single_occurrence(deadline_kind, _DEADLINE_KINDS[soft] if soft else None),
                 precondition_met_on=met,
                 active=active and live,
             )
@@ -354,37 +353,78 @@ def assignment_details(session: Session, ids: Iterable[int]) -> dict[int, Assign
 
 def done_occurrences(session: Session, assignment_ids: Iterable[int]) -> dict[int, set[str]]:
     """The occurrence keys reported done, per assignment among ``assignment_ids``."""
-    wanted = sorted(set(assignment_ids))
     found: dict[int, set[str]] = defaultdict(set)
-    for chunk in _chunks(wanted):
-        for assignment_id, occurrence in session.exec(
-            select(ProgressReport.assignment_id, ProgressReport.occurrence).where(
-                col(ProgressReport.assignment_id).in_(chunk), _counts_as_done()
+    connection = session.connection()
+    for wanted in among(session, col(ProgressReport.assignment_id), assignment_ids):
+        for assignment_id, occurrence in connection.execute(
+            plain_select(col(ProgressReport.assignment_id), col(ProgressReport.occurrence)).where(
+                wanted, _counts_as_done()
             )
         ):
             found[assignment_id].add(occurrence)
     return dict(found)
 
 
-def record_sent_messages(session: Session, messages: Sequence[SentMessage]) -> None:
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """A chat message the dispatcher sent, as ``record_sent_messages`` stores it."""
+
+    channel: str
+    chat_id: str
+    message_id: str
+    contact_id: int | None
+    batch_id: str | None
+    items: list[list[Any]]  # [assignment_id, occurrence] of the items shown, in their order
+    sent_at: datetime
+
+
+# PostgreSQL: the messages as arrays, one statement (as _INSERT_UNNEST, for the same reason).
+_SENT_UNNEST = """
+INSERT INTO sent_message (channel, chat_id, message_id, contact_id, batch_id, items, sent_at)
+SELECT ch, ci, mi, co, b, i::json, sa
+FROM unnest(%(ch)s::text[], %(ci)s::text[], %(mi)s::text[], %(co)s::int[], %(b)s::text[],
+            %(i)s::text[], %(sa)s::timestamptz[]) AS sent(ch, ci, mi, co, b, i, sa)
+ON CONFLICT (channel, chat_id, message_id) DO UPDATE
+SET contact_id = excluded.contact_id, batch_id = excluded.batch_id, items = excluded.items,
+    sent_at = excluded.sent_at
+"""
+_SENT_REPLACED = ("contact_id", "batch_id", "items", "sent_at")
+
+
+def record_sent_messages(session: Session, messages: Sequence[SentRecord]) -> None:
     """Remember messages and the items each showed, in order (one statement for them all).
 
     A message id seen before in that chat replaces the old row: only channels whose ids restart
     (the console, after a restart) reuse them, and the newer message is the one a reply means.
     """
-    if not messages:
+    latest = {(m.channel, m.chat_id, m.message_id): m for m in messages}  # the last one wins
+    if not latest:
         return
-    keys = [(m.channel, m.chat_id, m.message_id) for m in messages]
-    session.exec(
-        delete(SentMessage).where(
-            tuple_(
-                col(SentMessage.channel), col(SentMessage.chat_id), col(SentMessage.message_id)
-            ).in_(keys)
-        )
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        sent = list(latest.values())
+        columns = {
+            "ch": [m.channel for m in sent],
+            "ci": [m.chat_id for m in sent],
+            "mi": [m.message_id for m in sent],
+            "co": [m.contact_id for m in sent],
+            "b": [m.batch_id for m in sent],
+            "i": [json.dumps(m.items) for m in sent],
+            "sa": [_aware_moment(m.sent_at) for m in sent],
+        }
+        connection.exec_driver_sql(_SENT_UNNEST, columns)
+        return
+    if dialect != "sqlite":
+        raise NotImplementedError(f"record_sent_messages does not support {dialect}")
+    statement = sqlite.insert(SentMessage)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["channel", "chat_id", "message_id"],
+        set_={name: statement.excluded[name] for name in _SENT_REPLACED},
     )
-    columns = [name for name in SentMessage.model_fields if name != "id"]
-    session.execute(
-        insert(SentMessage), [{name: getattr(m, name) for name in columns} for m in messages]
+    fields = SentRecord.__dataclass_fields__
+    connection.execute(
+        upsert, [{name: getattr(m, name) for name in fields} for m in latest.values()]
     )
 
 
@@ -392,55 +432,53 @@ def mark_sent_many(
     session: Session, ids: Sequence[int], worker: str, now: datetime, batch_prefix: str
 ) -> list[tuple[int, int]]:
     """``storage.outbox.mark_sent`` for the rows of many messages at once: the same guard (only
-    rows ``worker`` still holds) and audit rows, in one UPDATE and one INSERT. Each row's batch id
-    is ``batch_prefix`` followed by its contact's id: one batch per person and dispatch, as the
-    ``SentMessage`` rows of that person's digest say. Returns the (id, contact) of the rows marked.
+    rows ``worker`` still holds) and audit rows, in one UPDATE and one INSERT ... SELECT (per few
+    thousand rows on SQLite). Each row's batch id is ``batch_prefix`` followed by its contact's
+    id: one batch per person and dispatch, as the ``SentMessage`` rows of that person's digest
+    say. ``batch_prefix`` must be new to this call: the audit rows are those of the rows it marked.
+    Returns the (id, contact) of the rows marked.
     """
-    if not ids:
-        return []
-    held = and_(
-        col(Reminder.id).in_(list(ids)),
-        col(Reminder.state) == ReminderState.CLAIMED.value,
-        col(Reminder.claimed_by) == worker,
-    )
     batch = literal(batch_prefix, String).concat(cast(col(Reminder.contact_id), String))
-    statement = (
-        update(Reminder)
-        .where(held)
-        .values(state=ReminderState.SENT.value, sent_at=now, batch_id=batch, lease_until=None)
-    )
-    options = {"synchronize_session": False}
-    if session.get_bind().dialect.update_returning:
-        marked = [
-            (row_id, contact_id)
-            for row_id, contact_id in session.execute(
-                statement.returning(col(Reminder.id), col(Reminder.contact_id)),
-                execution_options=options,
+    connection = session.connection()
+    returning = connection.dialect.update_returning
+    marked: list[tuple[int, int]] = []
+    for wanted in among(session, col(Reminder.id), ids):
+        held = and_(
+            wanted,
+            col(Reminder.state) == ReminderState.CLAIMED.value,
+            col(Reminder.claimed_by) == worker,
+        )
+        statement = (
+            update(Reminder)
+            .where(held)
+            .values(state=ReminderState.SENT.value, sent_at=now, batch_id=batch, lease_until=None)
+        )
+        if returning:
+            found = connection.execute(
+                statement.returning(col(Reminder.id), col(Reminder.contact_id))
             )
-        ]
-    else:  # SQLite before 3.35: read, then update under the same guard
-        marked = [
-            (row_id, contact_id)
-            for row_id, contact_id in session.exec(
-                select(col(Reminder.id), col(Reminder.contact_id)).where(held)
+            marked.extend((row_id, contact_id) for row_id, contact_id in found)
+        else:  # SQLite before 3.35: read, then update under the same guard
+            found = connection.execute(
+                plain_select(col(Reminder.id), col(Reminder.contact_id)).where(held)
             )
-            if row_id is not None
-        ]
-        session.exec(statement, execution_options=options)
-    if marked:
-        session.execute(
-            insert(DeliveryAttempt),
-            [
-                {
-                    "reminder_id": row_id,
-                    "contact_id": contact_id,
-                    "at": now,
-                    "outcome": AttemptOutcome.SENT.value,
-                    "error": None,
-                    "batch_id": f"{batch_prefix}{contact_id}",
-                }
-                for row_id, contact_id in marked
-            ],
+            marked.extend((row_id, contact_id) for row_id, contact_id in found)
+            connection.execute(statement)
+        # The audit rows, written by the database from the rows just marked: no row's values
+        # travel through Python again.
+        just_marked = plain_select(
+            col(Reminder.id),
+            col(Reminder.contact_id),
+            literal(now, UTCDateTime()),
+            literal(AttemptOutcome.SENT.value, String),
+            col(Reminder.batch_id),
+        ).where(
+            wanted, col(Reminder.state) == ReminderState.SENT.value, col(Reminder.batch_id) == batch
+        )
+        connection.execute(
+            insert(DeliveryAttempt).from_select(
+                ["reminder_id", "contact_id", "at", "outcome", "batch_id"], just_marked
+            )
         )
     return marked
 
@@ -453,11 +491,11 @@ def release_claims(session: Session, ids: Sequence[int], worker: str, retry_at: 
     """
     attempts = col(Reminder.attempts)
     released = 0
-    for chunk in _chunks(list(ids)):
+    for wanted in among(session, col(Reminder.id), ids):
         result = session.exec(
             update(Reminder)
             .where(
-                col(Reminder.id).in_(chunk),
+                wanted,
                 col(Reminder.state) == ReminderState.CLAIMED,
                 col(Reminder.claimed_by) == worker,
             )

@@ -2,7 +2,7 @@
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -178,13 +178,21 @@ def test_claim_due_takes_due_rows_oldest_first_up_to_the_limit(
     assert states(session) == {"due": "claimed", "before:7": "pending"}
 
 
-def test_claimed_rows_are_detached_snapshots_and_the_claim_is_committed(
+def test_claimed_rows_are_immutable_snapshots_and_the_claim_is_committed(
     engine: Engine, session: Session, world: World
 ) -> None:
     outbox.upsert_planned(session, [planned(world, 0)])
     session.commit()
     (claimed,) = outbox.claim_due(session, NOW, "w1", LEASE, 1)
-    assert claimed not in session
+    assert isinstance(claimed, outbox.ClaimedReminder)  # a plain value, not an ORM object
+    with pytest.raises(FrozenInstanceError):
+        claimed.state = "sent"  # type: ignore[misc]
+    assert (claimed.step, claimed.due, claimed.payload) == (
+        "due",
+        date(2023, 12, 31),
+        {"task": "1", "days": 0},
+    )
+    assert claimed.send_at == NOW and claimed.send_at.tzinfo is not None
     with Session(engine) as other:  # another connection sees the claim
         assert other.exec(select(Reminder.claimed_by)).one() == "w1"
 
