@@ -12,21 +12,30 @@ Runs (``--modes``):
   the database work and the wording leave;
 - limiter off: ``build_bot(rate_limiter=False)`` and no per-chat spacing: messages/s is our own
   overhead (claiming, wording, sending through PTB and HTTP, recording). Target: above 500/s.
-- limiter on: the bot as shipped, ``build_bot(rate_limiter=True)`` (PTB's AIORateLimiter paced
-  to one message every 1/29 s, ``channel.paced_rate_limiter``) and the channel's one message per
-  second per chat, counted from the end of the previous send. The server then referees as
-  Telegram documents its limits and answers 429 (retry after 1 s) to a message that would be the
-  31st within any one-second window, or that comes less than 1 s after the previous one to the
-  same chat (50 ms allowed for the loopback's jitter). Target: above 28 messages/s, no 429.
+- limiter on: the bot as shipped, ``build_bot(rate_limiter=True)`` (``bot.telegram.pacing``:
+  at most 30 sends whose [start, answer] falls within any second, starts ``MIN_GAP`` apart) and
+  the channel's one message per second per chat, counted from the end of the previous send. The
+  server then referees as Telegram documents its limits and answers 429 (retry after 1 s) to a
+  message that would be the 31st within any one-second window, or that comes less than 1 s
+  after the previous one to the same chat (50 ms allowed for the loopback's jitter). Target:
+  above 28 messages/s, no 429. ``--per-second`` and ``--min-gap`` try other settings of the
+  window; ``--limiter aio`` the previous limiter (PTB's AIORateLimiter, one message every
+  1/``--per-second`` s) for comparison.
 
-The server reports what it accepted: the most messages in any one-second window, the sustained
-rate (first and last second left out) and the shortest gap between two messages to one chat.
+The server reports what it accepted: the most messages in any one-second window, the tightest
+span of 31 consecutive messages (under 1 s is a 429; the margin above it is what jitter may eat
+before one), the sustained rate (first and last second left out), the shortest gap between two
+messages to one chat, and when the first and last message arrived (the time before the first is
+claiming and preparing, after the last is recording). The dispatching side reports each send's
+round trip through the limiter (request written to answer parsed). ``--burn N`` keeps N other
+processes spinning on the CPU meanwhile (a loaded machine).
 ``--profile FILE`` saves a cProfile of the dispatching process (the event loop's thread: the
 database work in worker threads is not in it) for ``python -m pstats FILE``.
 
     .venv/bin/python bench/bench_telegram_dispatch.py [--people 3000] [--people-limited 1500] \\
         [--items 3] [--long-every 20] [--db sqlite|postgresql|URL] [--concurrency N] \\
-        [--modes recording,off,on] [--profile FILE] [--out FILE]
+        [--modes recording,off,on] [--limiter window|aio] [--per-second 30] [--min-gap S] \\
+        [--burn N] [--profile FILE] [--out FILE]
 """
 
 import argparse
@@ -39,6 +48,7 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Coroutine
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +59,7 @@ import common
 import synthetic
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
+from telegram.ext import BaseRateLimiter
 
 from domain.agencies import Directory
 from domain.calendar import WorkingCalendar
@@ -121,6 +132,10 @@ def serve(enforce: bool) -> None:
                     "over_30_per_s": self.too_many,
                     "chat_too_fast": self.chat_too_fast,
                     "max_in_1s": _max_in_window(times, 1.0),
+                    "tightest_31_s": _tightest_span(times, PER_SECOND + 1),
+                    "first_at": times[0] if times else None,
+                    "last_at": times[-1] if times else None,
+                    "last_seconds": _last_seconds(times, 4),
                     "sustained_per_s": _sustained(times),
                     "min_chat_gap_s": None if math.isinf(self.min_chat_gap) else self.min_chat_gap,
                     "token": self.token,
@@ -144,6 +159,20 @@ def _max_in_window(times: list[float], width: float) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def _tightest_span(times: list[float], count: int) -> float | None:
+    """The shortest time ``count`` consecutive messages took (None: fewer messages than that)."""
+    spans = [times[i + count - 1] - times[i] for i in range(len(times) - count + 1)]
+    return min(spans) if spans else None
+
+
+def _last_seconds(times: list[float], count: int) -> list[int]:
+    """Messages in each of the last ``count`` seconds before the last one, oldest first."""
+    if not times:
+        return []
+    end = times[-1]
+    return [sum(1 for t in times if end - n - 1 < t <= end - n) for n in reversed(range(count))]
 
 
 def _sustained(times: list[float]) -> float:
@@ -252,7 +281,7 @@ def _open_rows(engine: Engine) -> int:
 
 async def drain(engine: Engine, dispatcher: Dispatcher) -> dict[str, Any]:
     started, cpu = time.monotonic(), time.process_time()
-    totals = {"messages": 0, "sent": 0, "failed": 0, "deferred": 0, "ticks": 0}
+    totals: dict[str, Any] = {"messages": 0, "sent": 0, "failed": 0, "deferred": 0, "ticks": 0}
     while time.monotonic() - started < MAX_SECONDS:
         now = NOW + timedelta(seconds=time.monotonic() - started)
         report = await dispatcher.tick(now)
@@ -265,6 +294,7 @@ async def drain(engine: Engine, dispatcher: Dispatcher) -> dict[str, Any]:
             if _open_rows(engine) == 0:
                 break
             await asyncio.sleep(0.1)  # a row waits for its retry time
+    totals["started_at"] = started
     totals["elapsed_s"] = time.monotonic() - started
     totals["cpu_s"] = time.process_time() - cpu  # every thread of this process, not the server
     totals["timed_out"] = totals["elapsed_s"] >= MAX_SECONDS
@@ -275,8 +305,58 @@ MODES = ("recording", "off", "on")
 KEYS = {"recording": "no_http", "off": "limiter_off", "on": "limiter_on"}
 
 
+class TimedLimiter(BaseRateLimiter[None]):
+    """Another limiter, with each request's round trip (written to answer parsed) recorded."""
+
+    def __init__(self, inner: BaseRateLimiter[Any]) -> None:
+        self.inner = inner
+        self.round_trips: list[float] = []
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> Any:
+        async def timed(*a: Any, **k: Any) -> Any:
+            begun = time.monotonic()
+            try:
+                return await callback(*a, **k)
+            finally:
+                self.round_trips.append(time.monotonic() - begun)
+
+        return await self.inner.process_request(timed, args, kwargs, endpoint, data, None)
+
+
+def limiter(kind: str, per_second: int, min_gap: float | None) -> TimedLimiter:
+    from telegram.ext import AIORateLimiter
+
+    from bot.telegram.pacing import MIN_GAP, WindowRateLimiter
+
+    if kind == "aio":
+        return TimedLimiter(
+            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / per_second, max_retries=0)
+        )
+    gap = MIN_GAP if min_gap is None else min_gap
+    return TimedLimiter(WindowRateLimiter(per_second, gap))
+
+
 async def _send_all(
-    url: str, where: Directory, server: Server | None, mode: str, concurrency: int
+    url: str,
+    where: Directory,
+    server: Server | None,
+    mode: str,
+    concurrency: int,
+    timed: TimedLimiter | None,
 ) -> dict[str, Any]:
     from bot.recording import RecordingChannel
     from bot.telegram import TelegramChannel, build_bot
@@ -298,7 +378,8 @@ async def _send_all(
         if server is None:
             return await with_channel(RecordingChannel(channel_name="telegram"))
         limited = mode == "on"
-        async with build_bot(server.token, server.base_url, rate_limiter=limited) as bot:
+        chosen: bool | BaseRateLimiter[Any] = timed if limited and timed is not None else limited
+        async with build_bot(server.token, server.base_url, rate_limiter=chosen) as bot:
             spacing = CHAT_INTERVAL if limited else 0.0
             return await with_channel(TelegramChannel(bot, min_interval=spacing))
     finally:
@@ -313,6 +394,8 @@ def one_run(
     mode: str,
     concurrency: int = 0,
     profile: str = "",
+    timed: TimedLimiter | None = None,
+    burn: int = 0,
 ) -> dict[str, Any]:
     with common.scratch_database(db, "bench_tgdispatch") as url:
         engine = make_engine(url)
@@ -321,14 +404,20 @@ def one_run(
             (where, rows), fill_s = common.timed(lambda: fill(engine, people, items, long_every))
         finally:
             engine.dispose()
+        burners = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(burn)
+        ]
         server = None if mode == "recording" else Server(enforce=mode == "on")
         stats: dict[str, Any] = {}
         profiler = cProfile.Profile() if profile else None
         try:
             if profiler is not None:
                 profiler.enable()
-            totals = asyncio.run(_send_all(url, where, server, mode, concurrency))
+            totals = asyncio.run(_send_all(url, where, server, mode, concurrency, timed))
         finally:
+            for burner in burners:
+                burner.kill()
+                burner.wait()
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(profile)
@@ -343,7 +432,9 @@ def run(args: argparse.Namespace) -> common.Result:
     for mode in args.modes.split(","):
         people = args.people if mode in ("recording", "off") else args.people_limited
         profile = f"{args.profile}.{mode}" if args.profile else ""
-        got = one_run(args.db, people, args.items, args.long_every, mode, args.concurrency, profile)
+        timed = limiter(args.limiter, args.per_second, args.min_gap) if mode == "on" else None
+        got = one_run(args.db, people, args.items, args.long_every, mode, args.concurrency,
+                      profile, timed, args.burn)  # fmt: skip
         key = KEYS[mode]
         rate = got["messages"] / got["elapsed_s"]
         result.add(f"{key}.messages", got["messages"])
@@ -368,14 +459,32 @@ def run(args: argparse.Namespace) -> common.Result:
             result.add(f"{key}.sends_too_soon_in_chat", server["chat_too_fast"])
             if server["min_chat_gap_s"] is not None:
                 result.add(f"{key}.min_chat_gap_s", server["min_chat_gap_s"])
+            tightest = server["tightest_31_s"]
+            if tightest is not None:
+                result.add(f"{key}.tightest_31_s", tightest)
+            if server["first_at"] is not None:
+                result.add(f"{key}.until_first_send_s", server["first_at"] - got["started_at"])
+                ended_at = got["started_at"] + got["elapsed_s"]
+                result.add(f"{key}.after_last_send_s", ended_at - server["last_at"])
+                result.add(f"{key}.first_to_last_send_s", server["last_at"] - server["first_at"])
             line += (
                 f"; server: max {server['max_in_1s']} in any 1 s, sustained "
                 f"{server['sustained_per_s']:.1f}/s, "
             )
+            if tightest is not None:
+                line += f"31 messages in {tightest:.3f} s at the tightest, "
+            line += f"last 4 s {server['last_seconds']}, "
             if mode == "on":
                 line += f"429 answered {server['refused_429']}"
             else:
                 line += f"not refereed ({server['over_30_per_s']:,} sends over 30/s)"
+        if timed is not None and timed.round_trips:
+            trips = sorted(timed.round_trips)
+            p50, p99 = trips[len(trips) // 2], trips[min(len(trips) - 1, len(trips) * 99 // 100)]
+            result.add(f"{key}.round_trip_p50_ms", 1000 * p50)
+            result.add(f"{key}.round_trip_p99_ms", 1000 * p99)
+            result.add(f"{key}.round_trip_max_ms", 1000 * trips[-1])
+            line += f"; round trip p50 {1000 * p50:.1f} ms, p99 {1000 * p99:.1f} ms"
         if got["timed_out"]:
             line += " — TIMED OUT"
         result.note(line)
@@ -398,6 +507,19 @@ def main(argv: list[str] | None = None) -> common.Result | None:
         "--concurrency", type=int, default=0, help="the dispatcher's sends at once (0: its default)"
     )
     parser.add_argument("--modes", default="recording,off,on", help=", ".join(MODES))
+    parser.add_argument(
+        "--limiter",
+        default="window",
+        choices=("window", "aio"),
+        help="limiter on: our send window, or PTB's AIORateLimiter paced (the previous one)",
+    )
+    parser.add_argument(
+        "--per-second", type=int, default=PER_SECOND, help="limiter on: messages a second"
+    )
+    parser.add_argument(
+        "--min-gap", type=float, default=None, help="limiter on, window: seconds between starts"
+    )
+    parser.add_argument("--burn", type=int, default=0, help="processes spinning meanwhile")
     parser.add_argument(
         "--profile", default="", help="save a cProfile of each run to FILE.<mode> (slows it)"
     )

@@ -35,12 +35,13 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.splitting import split_text
 from bot.telegram.keyboards import inline_keyboard_json
+from bot.telegram.pacing import WindowRateLimiter
 from bot.telegram.spacing import PerChatSpacing
 from domain.delivery import Outcome, OutgoingMessage, SendResult
 
@@ -60,14 +61,14 @@ UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid
 _NUMERIC_CHAT_ID = re.compile(r"-?\d+")
 
 
-def paced_rate_limiter() -> AIORateLimiter:
-    """Telegram's limit of about 30 messages a second, spread evenly.
+def paced_rate_limiter() -> WindowRateLimiter:
+    """Telegram's limit of 30 messages a second, kept wherever Telegram dates each message.
 
-    The default (30 per second) lets a burst of 30 through at once, which Telegram may refuse;
-    one message every 1/29 s stays under the limit. No retries: a 429 goes back to the
-    dispatcher, which pauses the whole channel for the time Telegram asks.
+    At most 30 sends whose [start, answer] falls within any second, starts at least
+    ``pacing.MIN_GAP`` apart, 20 a minute in a group (``bot.telegram.pacing``). No retries: a
+    429 goes back to the dispatcher, which pauses the whole channel for the time Telegram asks.
     """
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=0)
+    return WindowRateLimiter()
 
 
 def bot_request(connections: int = CONNECTIONS) -> HTTPXRequest:
@@ -89,22 +90,28 @@ def bot_request(connections: int = CONNECTIONS) -> HTTPXRequest:
 def build_bot(
     token: str,
     base_url: str | None = None,
-    rate_limiter: bool = True,
+    rate_limiter: bool | BaseRateLimiter[Any] = True,
     *,
     connections: int = CONNECTIONS,
 ) -> ExtBot[Any]:
     """A bot for ``token``, on Telegram or on the Bot API server at ``base_url`` (``.../bot``).
 
-    With ``rate_limiter`` PTB's AIORateLimiter paces the bot to Telegram's global and group limits;
-    it does not retry a 429 (the dispatcher pauses the channel instead). ``connections`` sizes its
-    HTTP connection pool (``bot_request``). The caller initializes and shuts the bot down
-    (``async with bot:``), or hands it to an Application that does.
+    ``rate_limiter`` True keeps the bot within Telegram's global and group limits
+    (``paced_rate_limiter``), False sends unlimited, or give the limiter to use; none retries a
+    429 (the dispatcher pauses the channel instead). ``connections`` sizes its HTTP connection
+    pool (``bot_request``). The caller initializes and shuts the bot down (``async with bot:``),
+    or hands it to an Application that does.
     """
+    limiter: BaseRateLimiter[Any] | None
+    if isinstance(rate_limiter, BaseRateLimiter):
+        limiter = rate_limiter
+    else:
+        limiter = paced_rate_limiter() if rate_limiter else None
     return ExtBot(
         token,
         base_url=base_url or DEFAULT_BASE_URL,
         request=bot_request(connections),
-        rate_limiter=paced_rate_limiter() if rate_limiter else None,
+        rate_limiter=limiter,
     )
 
 
@@ -189,7 +196,7 @@ class TelegramChannel:
 
 
 def _chat_ref(chat_id: str) -> int | str:
-    """Numeric ids as int: AIORateLimiter treats a str chat id as a group (20 messages/min)."""
+    """Numeric ids as int, as Telegram gives them (a str id would read as a channel's @name)."""
     return int(chat_id) if _NUMERIC_CHAT_ID.fullmatch(chat_id) else chat_id
 
 

@@ -1,13 +1,15 @@
 """At most one message per second in each chat: Telegram's per-chat flood limit.
 
-PTB's AIORateLimiter paces the whole bot (29/s, see ``channel.paced_rate_limiter``) and groups
-(20/min) but lets a burst of messages to one person through, which Telegram answers with 429 and
-a pause of the whole token. A send to a chat takes that chat's turn (``async with
-spacing.turn(chat)``): one send per chat at a time, in the order they asked (asyncio locks are
-first come, first served), each starting ``interval`` after the previous one to that chat
-*finished*. Counting from the end rather than the start matters: the global limiter may hold a
-send back, and a digest's next part must still reach Telegram a full interval after it, while
-other chats go ahead meanwhile. The clock and the sleep are injected: tests pass fakes.
+The bot's rate limiter keeps the whole bot within 30 messages a second and groups within 20 a
+minute (``bot.telegram.pacing``) but knows nothing of chats: a burst of messages to one person
+would go through, which Telegram answers with 429 and a pause of the whole token. A send to a
+chat takes that chat's turn (``async with spacing.turn(chat)``): one send per chat at a time, in
+the order they asked (asyncio locks are first come, first served), each starting ``interval``
+after the previous one to that chat *finished*. Counting from the end rather than the start
+matters: the global limiter may hold a send back, and a digest's next part must still reach
+Telegram a full interval after it, while other chats go ahead meanwhile (and Telegram dates a
+message somewhere between the start of its send and the answer). The clock and the sleep are
+injected: tests pass fakes.
 """
 
 import asyncio
