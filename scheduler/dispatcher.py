@@ -43,6 +43,7 @@ in worker threads (``asyncio.to_thread``), each call with its own session.
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -227,7 +228,7 @@ class Dispatcher:
         engine: Engine,
         channels: Mapping[str, Channel],
         *,
-        directory: Directory,
+        directory: Directory | Callable[[], Directory],
         calendar: WorkingCalendar,
         worker_id: str,
         lease: timedelta = timedelta(minutes=5),
@@ -252,7 +253,11 @@ class Dispatcher:
             raise ValueError(f"fallback channel {fallback_channel!r} is not among the channels")
         self.engine = engine
         self.channels = dict(channels)
-        self.directory = directory
+        # A loader is called the first time names are needed, in a worker thread (``_prepare``):
+        # a service's start and its ticks with nothing due never read the directory.
+        self._directory = directory if isinstance(directory, Directory) else None
+        self._load_directory = None if isinstance(directory, Directory) else directory
+        self._directory_lock = threading.Lock()  # the tick and a planning run may both ask
         self.calendar = calendar
         self.worker_id = worker_id
         self.lease = lease
@@ -268,6 +273,19 @@ class Dispatcher:
         # Sending stops at half the lease: the rest is handed back before anyone may take it over.
         self.send_budget = lease.total_seconds() / 2
         self._monotonic = monotonic
+
+    @property
+    def directory(self) -> Directory:
+        if self._directory is None:
+            with self._directory_lock:
+                if self._directory is None:
+                    assert self._load_directory is not None
+                    self._directory = self._load_directory()
+        return self._directory
+
+    @directory.setter
+    def directory(self, directory: Directory) -> None:
+        self._directory = directory
 
     # --- the tick -----------------------------------------------------------------------------
 
@@ -331,6 +349,7 @@ class Dispatcher:
     def _prepare(
         self, rows: Sequence[ClaimedReminder], now: datetime, report: TickReport
     ) -> tuple[_Context, _Triage]:
+        _ = self.directory  # read here, off the event loop, if not yet: wording needs the names
         context = self._context(rows)
         triage = self._triage(rows, context, now)
         self._apply_triage(triage, context, now, report)

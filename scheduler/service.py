@@ -5,11 +5,12 @@ wired to one database.
 starts the jobs, and returns once ``stop_event`` is set, after the running jobs have finished. The
 chat adapters add their channels to ``channels``; receiving messages is theirs to run alongside.
 
-Start-up reads the agency directory once (in a worker thread, as plain columns, its name index
-left for later: ``storage.repository.load_directory``); the dispatcher and the first planning run
-share it, and later planning runs read it again, so a directory loaded meanwhile is followed. The
-first dispatch tick does not wait for the first planning run (``ReminderJobs.start``): what is
-due is already in the outbox.
+Start-up does not read the agency directory: the first planning run or the first tick with
+something to send does (in a worker thread, as plain columns, its name index left for later:
+``storage.repository.load_directory``), and the dispatcher and that planning run share it; later
+planning runs read it again, so a directory loaded meanwhile is followed. The first dispatch tick
+does not wait for the first planning run (``ReminderJobs.start``): what is due is already in the
+outbox.
 """
 
 import asyncio
@@ -79,15 +80,15 @@ class ReminderService:
         *,
         directory: Directory | None = None,
     ) -> None:
-        """``directory``: the one already read (``services.directory()`` is asked otherwise); the
-        first planning run uses it too."""
+        """``directory``: the one already read (read from ``services.directory()`` when first
+        needed otherwise); the first planning run uses it too."""
         self.services = services
         self.settings = settings or ServiceSettings()
         self._directory_is_fresh = True  # the first planning run needs no second read
         self.dispatcher = Dispatcher(
             services.engine,
             channels,
-            directory=directory if directory is not None else services.directory(),
+            directory=directory if directory is not None else services.directory,
             calendar=services.calendar,
             worker_id=self.settings.worker_id or default_worker_id(),
             fallback_channel=self.settings.fallback_channel,
@@ -194,9 +195,7 @@ async def run_service(
 ) -> None:
     """Run until ``stop_event`` is set; ``ready`` gets the service once its jobs are started
     (to call ``request_planning`` after an import, or to watch its reports)."""
-    # Read in a worker thread: the chat adapters already share this loop.
-    directory = await asyncio.to_thread(services.directory)
-    service = ReminderService(services, channels, clock, settings, directory=directory)
+    service = ReminderService(services, channels, clock, settings)
     service.jobs.start(tick_at_once=True)  # what is due is in the outbox: no need to plan first
     try:
         if ready is not None:

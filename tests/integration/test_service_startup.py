@@ -135,3 +135,21 @@ async def test_later_planning_runs_read_the_directory_again(engine: Engine) -> N
     await service.plan(NOW + timedelta(hours=1))
     assert len(wiring.reads) == 1  # then each run follows a directory loaded meanwhile
     assert service.last_planning is not None
+
+
+async def test_a_tick_with_nothing_due_does_not_read_the_directory(
+    engine: Engine, session: Session
+) -> None:
+    wiring = CountingWiring(engine, calendar())
+    service = ReminderService(wiring, {}, ManualClock(NOW), ServiceSettings(worker_id="svc"))
+    await service.dispatch(NOW)
+    assert wiring.reads == []  # a start with nothing due waits for no directory
+
+    save_plan(session, [TaskSpec("1", fixed(date(2023, 12, 29)))])
+    add_contact(session, "STC", "100")
+    plan(session, directory=DIRECTORY, calendar=calendar(), policy=POLICY, now=NOW)
+    session.commit()
+    await service.dispatch(NOW)
+    assert len(wiring.reads) == 1  # read once something is to be worded
+    await service.plan(NOW)
+    assert len(wiring.reads) == 1  # and the first planning run shares it
