@@ -10,8 +10,12 @@
 ``relay_payload`` is a conversation message as the outbox keeps it (``storage.outbox.chat_notice``):
 its buttons for a chat that has them, the typed equivalent for one that has not; the dispatcher
 picks one or the other once it knows which of the person's chats carries the notice.
+``queue_relay`` puts such a message in the outbox for its recipient: what the chat adapters do
+with an answer meant for another chat than the one they are answering.
 """
 
+import logging
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -19,8 +23,12 @@ from sqlmodel import Session
 from bot.core.buttons import decode_pick, decode_review
 from bot.core.messages import Buttons, Outgoing
 from domain.i18n import DEFAULT_LANG, t
+from storage.contacts import chat_contacts
 from storage.models import Contact
 from storage.outbox import chat_notice
+from storage.reminder_queries import queue_notices
+
+log = logging.getLogger(__name__)
 
 
 def pick_lines(buttons: Buttons) -> list[str]:
@@ -51,3 +59,27 @@ def relay_payload(session: Session, item: Outgoing, contact_id: int) -> dict[str
         contact = session.get(Contact, contact_id)
         hint = review_hint(item.buttons, contact.language if contact else DEFAULT_LANG)
     return chat_notice(item.text, item.buttons, hint)
+
+
+def recipients(session: Session, item: Outgoing) -> list[int]:
+    """The contacts ``item`` is for: its own, or those of its chat."""
+    if item.contact_id is not None:
+        return [item.contact_id]
+    found = chat_contacts(session, item.channel, item.chat_id)
+    return [c.id for c in found if c.id is not None]
+
+
+def queue_relay(session: Session, item: Outgoing, key: str, now: datetime) -> int:
+    """Queue ``item`` as an outbox notice for its recipient (its contact, or the first contact
+    of its chat), once per ``key``; how many were queued (0 when nobody is there). No commit."""
+    ids = recipients(session, item)
+    if not ids:
+        log.warning("no contact for %s chat %s: dropped", item.channel, item.chat_id)
+        return 0
+    return queue_notices(
+        session,
+        key=f"chat:{key}" if key else f"chat:{now.isoformat()}",
+        contact_ids=ids[:1],
+        payload=relay_payload(session, item, ids[0]),
+        now=now,
+    )

@@ -73,13 +73,11 @@ from bot.telegram.membership import (
     chat_moved,
 )
 from bot.telegram.ordering import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
-from bot.typed_buttons import relay_payload
+from bot.typed_buttons import queue_relay, recipients
 from domain.calendar import ZONE
 from domain.delivery import Outcome, SendResult
 from scheduler.clock import Clock, SystemClock
-from storage.contacts import chat_contacts
 from storage.recipients import mark_unreachable
-from storage.reminder_queries import queue_notices
 
 log = logging.getLogger(__name__)
 
@@ -370,9 +368,8 @@ class TelegramAdapter:
     def _after_failed_notice(self, item: Outgoing, result: SendResult, key: str) -> None:
         if result.outcome is Outcome.UNREACHABLE:
             with self._session_factory() as session:
-                for contact_id in self._recipients(session, item):
-                    if contact_id is not None:
-                        mark_unreachable(session, contact_id, result.error or "unreachable")
+                for contact_id in recipients(session, item):
+                    mark_unreachable(session, contact_id, result.error or "unreachable")
                 session.commit()
         elif result.outcome in (Outcome.TRANSIENT, Outcome.RATE_LIMITED):
             self._relay(item, key)  # the dispatcher retries it
@@ -401,26 +398,10 @@ class TelegramAdapter:
     def _relay(self, item: Outgoing, key: str) -> None:
         """Queue ``item`` as an outbox notice for its recipient; the dispatcher sends it."""
         with self._session_factory() as session:
-            ids = [cid for cid in self._recipients(session, item) if cid is not None]
-            if not ids:
-                log.warning("no contact for %s chat %s: dropped", item.channel, item.chat_id)
-                return
-            queued = queue_notices(
-                session,
-                key=f"chat:{key}" if key else f"chat:{self._clock.now().isoformat()}",
-                contact_ids=ids[:1],
-                payload=relay_payload(session, item, ids[0]),
-                now=self._clock.now(),
-            )
+            queued = queue_relay(session, item, key, self._clock.now())
             session.commit()
         if queued:
             self._queued()
-
-    @staticmethod
-    def _recipients(session: Session, item: Outgoing) -> list[int | None]:
-        if item.contact_id is not None:
-            return [item.contact_id]
-        return [c.id for c in chat_contacts(session, item.channel, item.chat_id)]
 
     # --- bookkeeping --------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from bot.core.conversation import Conversation, SessionFactory
 from bot.core.messages import Incoming, Outgoing
-from bot.typed_buttons import has_review, pick_lines, relay_payload, review_hint
+from bot.typed_buttons import has_review, pick_lines, queue_relay, recipients, review_hint
 from bot.webhooks import ZaloWebhook
 from bot.zalo.channel import ZaloChannel
 from bot.zalo.client import DEFAULT_API_BASE, ZaloClient
@@ -48,7 +48,6 @@ from storage.contacts import chat_contacts
 from storage.models import Contact
 from storage.progress import assignment_refs
 from storage.recipients import coordinator_contacts
-from storage.reminder_queries import queue_notices
 from storage.zalo_window import UNFOLLOWED
 
 log = logging.getLogger(__name__)
@@ -271,32 +270,15 @@ class ZaloAdapter:
     def _relay(self, item: Outgoing, key: str) -> None:
         """Queue ``item`` as an outbox notice for its recipient; the dispatcher sends it."""
         with self._session_factory() as session:
-            ids = self._recipients(session, item)
-            if not ids:
-                log.warning("no contact for %s chat %s: dropped", item.channel, item.chat_id)
-                return
-            queued = queue_notices(
-                session,
-                key=f"chat:{key}",
-                contact_ids=ids[:1],
-                payload=relay_payload(session, item, ids[0]),
-                now=self._clock.now(),
-            )
+            queued = queue_relay(session, item, key, self._clock.now())
             session.commit()
         if queued:
             self._queued()
 
-    @staticmethod
-    def _recipients(session: Session, item: Outgoing) -> list[int]:
-        if item.contact_id is not None:
-            return [item.contact_id]
-        found = chat_contacts(session, item.channel, item.chat_id)
-        return [c.id for c in found if c.id is not None]
-
     def _language(self, item: Outgoing) -> str:
         """The language of the person ``item`` is for (Vietnamese when nobody is found)."""
         with self._session_factory() as session:
-            ids = self._recipients(session, item)
+            ids = recipients(session, item)
             contact = session.get(Contact, ids[0]) if ids else None
             return contact.language if contact else DEFAULT_LANG
 
