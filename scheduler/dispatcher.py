@@ -64,8 +64,9 @@ from domain.i18n import t
 from domain.reminders import CHECKIN_STEP, PRECONDITION, supersede
 from scheduler.messages import Composed, Line, Notice, Part, compose, utf16_length
 from storage import outbox, recipients, reminder_queries
-from storage.models import Audience
+from storage.models import Audience, Contact
 from storage.outbox import ClaimedReminder
+from storage.progress import assignment_refs
 from storage.recipients import ContactInfo, PersonKey
 from storage.reminder_queries import AssignmentDetail, SentRecord
 
@@ -904,6 +905,41 @@ def queue_unreachable_notice(
         contact_ids=coordinator_ids,
         payload=payload,
         now=at,
+    )
+
+
+def tell_coordinators_gone(
+    session: Session,
+    contact: Contact,
+    *,
+    channel: str,
+    chat_id: str,
+    error: str,
+    at: datetime,
+    agency_name: Callable[[str], str],
+) -> int:
+    """A platform told us ``contact``'s chat is gone (bot blocked, OA unfollowed): queue a notice
+    for the coordinators of the plans its agency works on, except in that very chat; rows queued."""
+    if contact.id is None:
+        return 0
+    plans = assignment_refs(session, agency_codes=[contact.agency_code])
+    coordinating = {ref.plan_coordinator for ref in plans if ref.plan_coordinator}
+    told = [
+        c.id
+        for c in recipients.coordinator_contacts(session, coordinating)
+        if (c.channel, c.chat_id) != (channel, chat_id)
+    ]
+    if not told:
+        return 0
+    return queue_unreachable_notice(
+        session,
+        contact_id=contact.id,
+        who=contact.display_name.strip() or f"{CHANNEL_NAMES.get(channel, channel)} {chat_id}",
+        agency=agency_name(contact.agency_code),
+        channel=channel,
+        error=error,
+        coordinator_ids=told,
+        at=at,
     )
 
 

@@ -16,10 +16,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from scheduler.dispatcher import queue_unreachable_notice
+from scheduler.dispatcher import tell_coordinators_gone
 from storage.contacts import chat_contacts, touch
-from storage.progress import assignment_refs
-from storage.recipients import coordinator_contacts, mark_unreachable, move_chat
+from storage.recipients import mark_unreachable, move_chat
 
 CHANNEL = "telegram"
 REASON_BLOCKED = "người dùng đã chặn bot"
@@ -42,24 +41,14 @@ def chat_gone(
     for contact in chat_contacts(session, CHANNEL, chat_id):
         if contact.id is None or not mark_unreachable(session, contact.id, reason):
             continue  # already known to be unreachable: already told
-        plans = assignment_refs(session, agency_codes=[contact.agency_code])
-        coordinating = {ref.plan_coordinator for ref in plans if ref.plan_coordinator}
-        told = [
-            c.id
-            for c in coordinator_contacts(session, coordinating)
-            if (c.channel, c.chat_id) != (CHANNEL, chat_id)
-        ]
-        if not told:
-            continue
-        queued += queue_unreachable_notice(
+        queued += tell_coordinators_gone(
             session,
-            contact_id=contact.id,
-            who=contact.display_name.strip() or f"{CHANNEL} {chat_id}",
-            agency=agency_name(contact.agency_code),
+            contact,
             channel=CHANNEL,
+            chat_id=chat_id,
             error=reason,
-            coordinator_ids=told,
             at=at,
+            agency_name=agency_name,
         )
     return queued
 

@@ -43,11 +43,9 @@ from bot.zalo.tokens import ZaloTokens
 from domain.delivery import Outcome, OutgoingMessage
 from domain.i18n import DEFAULT_LANG, t
 from scheduler.clock import Clock, SystemClock
-from scheduler.dispatcher import queue_unreachable_notice
+from scheduler.dispatcher import tell_coordinators_gone
 from storage.contacts import chat_contacts
 from storage.models import Contact
-from storage.progress import assignment_refs
-from storage.recipients import coordinator_contacts
 from storage.zalo_window import UNFOLLOWED
 
 log = logging.getLogger(__name__)
@@ -75,26 +73,14 @@ def zalo_unfollowed(
     """
     queued = 0
     for contact in chat_contacts(session, CHANNEL, user_id):
-        if contact.id is None:
-            continue
-        plans = assignment_refs(session, agency_codes=[contact.agency_code])
-        coordinating = {ref.plan_coordinator for ref in plans if ref.plan_coordinator}
-        told = [
-            c.id
-            for c in coordinator_contacts(session, coordinating)
-            if (c.channel, c.chat_id) != (CHANNEL, user_id)
-        ]
-        if not told:
-            continue
-        queued += queue_unreachable_notice(
+        queued += tell_coordinators_gone(
             session,
-            contact_id=contact.id,
-            who=contact.display_name.strip() or f"Zalo {user_id}",
-            agency=agency_name(contact.agency_code),
+            contact,
             channel=CHANNEL,
+            chat_id=user_id,
             error=contact.unreachable_reason or UNFOLLOWED,
-            coordinator_ids=told,
             at=at,
+            agency_name=agency_name,
         )
     return queued
 
