@@ -32,7 +32,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlmodel import Session
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -53,6 +52,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat_adapter import ChatAdapter
 from bot.core.commands import COMMANDS
 from bot.core.conversation import Conversation, SessionFactory
 from bot.core.messages import Incoming, Outgoing
@@ -73,7 +73,7 @@ from bot.telegram.membership import (
     chat_moved,
 )
 from bot.telegram.ordering import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
-from bot.typed_buttons import queue_relay, recipients
+from bot.typed_buttons import recipients
 from domain.calendar import ZONE
 from domain.delivery import Outcome, SendResult
 from scheduler.clock import Clock, SystemClock
@@ -111,7 +111,7 @@ def bot_commands(lang: str) -> list[BotCommand]:
     return [BotCommand(c.aliases[0] if c.aliases else c.name, c.description_vi) for c in COMMANDS]
 
 
-class TelegramAdapter:
+class TelegramAdapter(ChatAdapter):
     """The Telegram bot around the conversation core (see the module docstring).
 
     ``session_factory`` opens the sessions of the adapter's own bookkeeping (contacts, notices);
@@ -394,35 +394,3 @@ class TelegramAdapter:
                 return
             log.info("editing message %s failed (%s): sent anew", message_id, error)
             await self._send(item)
-
-    def _relay(self, item: Outgoing, key: str) -> None:
-        """Queue ``item`` as an outbox notice for its recipient; the dispatcher sends it."""
-        with self._session_factory() as session:
-            queued = queue_relay(session, item, key, self._clock.now())
-            session.commit()
-        if queued:
-            self._queued()
-
-    # --- bookkeeping --------------------------------------------------------------------------
-
-    async def _store(self, step: Callable[[Session], int]) -> int:
-        """Run one bookkeeping step in a worker thread, in its own transaction."""
-
-        def run() -> int:
-            with self._session_factory() as session:
-                done = step(session)
-                session.commit()
-                return done
-
-        return await asyncio.to_thread(run)
-
-    def _queued(self) -> None:
-        if self.on_queued is not None:
-            try:
-                self.on_queued()
-            except Exception:
-                log.exception("on_queued failed")
-
-    def agency_name(self, code: str) -> str:
-        directory = self.conversation.directory
-        return directory.display_name(code) if code in directory.agencies else code

@@ -33,9 +33,10 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.chat_adapter import ChatAdapter
 from bot.core.conversation import Conversation, SessionFactory
 from bot.core.messages import Incoming, Outgoing
-from bot.typed_buttons import has_review, pick_lines, queue_relay, recipients, review_hint
+from bot.typed_buttons import has_review, pick_lines, recipients, review_hint
 from bot.webhooks import ZaloWebhook
 from bot.zalo.channel import ZaloChannel
 from bot.zalo.client import DEFAULT_API_BASE, ZaloClient
@@ -106,7 +107,7 @@ class _OneAtATime:
                 self._locks[user_id] = (lock, users - 1)
 
 
-class ZaloAdapter:
+class ZaloAdapter(ChatAdapter):
     """The Zalo OA around the conversation core (see the module docstring).
 
     ``session_factory`` opens the sessions of the adapter's own bookkeeping (notices);
@@ -253,14 +254,6 @@ class ZaloAdapter:
         if item.notify:  # someone else's notification: the dispatcher finds a way, or says so
             await asyncio.to_thread(self._relay, item, key)
 
-    def _relay(self, item: Outgoing, key: str) -> None:
-        """Queue ``item`` as an outbox notice for its recipient; the dispatcher sends it."""
-        with self._session_factory() as session:
-            queued = queue_relay(session, item, key, self._clock.now())
-            session.commit()
-        if queued:
-            self._queued()
-
     def _language(self, item: Outgoing) -> str:
         """The language of the person ``item`` is for (Vietnamese when nobody is found)."""
         with self._session_factory() as session:
@@ -273,25 +266,3 @@ class ZaloAdapter:
     def _bound(self, user_id: str) -> bool:
         with self._session_factory() as session:
             return bool(chat_contacts(session, CHANNEL, user_id))
-
-    async def _store(self, step: Callable[[Session], int]) -> int:
-        """Run one bookkeeping step in a worker thread, in its own transaction."""
-
-        def run() -> int:
-            with self._session_factory() as session:
-                done = step(session)
-                session.commit()
-                return done
-
-        return await asyncio.to_thread(run)
-
-    def _queued(self) -> None:
-        if self.on_queued is not None:
-            try:
-                self.on_queued()
-            except Exception:
-                log.exception("on_queued failed")
-
-    def agency_name(self, code: str) -> str:
-        directory = self.conversation.directory
-        return directory.display_name(code) if code in directory.agencies else code
